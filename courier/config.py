@@ -75,9 +75,7 @@ def parse_value(raw: str, env: Mapping[str, str], where: str) -> str:
         elif c in " \t":
             rest = raw[i:].strip()
             if rest and not rest.startswith("#"):
-                raise ConfigError(
-                    f"{where}: unquoted space in value; put the whole value in double quotes"
-                )
+                raise ConfigError(f"{where}: unquoted space in value; put the whole value in double quotes")
             break
         elif c == "#" and (i == 0 or raw[i - 1] in " \t"):
             break
@@ -119,8 +117,7 @@ def parse_text(text: str, path: Path, env: Mapping[str, str] | None = None) -> C
         m = _ASSIGN.fullmatch(stripped)
         if not m:
             raise ConfigError(
-                f"{path}:{lineno}: expected NAME=value, found {stripped[:60]!r}; "
-                "fix or comment out this line"
+                f"{path}:{lineno}: expected NAME=value, found {stripped[:60]!r}; fix or comment out this line"
             )
         name = m.group(1)
         value = parse_value(m.group(2), scope, f"{path}:{lineno}: {name}")

@@ -111,8 +111,13 @@ class Mailbox(Protocol):
         """The message file, opened for binary reading (LF line ends)."""
         ...
 
-    def set_flags(self, uids: Iterable[int], add: frozenset[str], remove: frozenset[str],
-                  replace: frozenset[str] | None = None) -> Sequence[MessageInfo]:
+    def set_flags(
+        self,
+        uids: Iterable[int],
+        add: frozenset[str],
+        remove: frozenset[str],
+        replace: frozenset[str] | None = None,
+    ) -> Sequence[MessageInfo]:
         """Change flags; returns the messages as they now are."""
         ...
 
@@ -120,8 +125,9 @@ class Mailbox(Protocol):
         """Remove \\Deleted messages (only those in ``uids`` when given); returns the UIDs removed."""
         ...
 
-    def append(self, chunks: Iterable[bytes], flags: frozenset[str] = frozenset(),
-               internaldate: float | None = None) -> int:
+    def append(
+        self, chunks: Iterable[bytes], flags: frozenset[str] = frozenset(), internaldate: float | None = None
+    ) -> int:
         """Store a message (CRLF or LF input; stored with LF) and return its UID."""
         ...
 

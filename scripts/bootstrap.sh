@@ -11,13 +11,7 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
     chmod 755 /usr/sbin/policy-rc.d
 fi
 
-APT_PACKAGES="python3-venv python3-dev python3-gdbm build-essential pkg-config
- libsystemd-dev libldap2-dev libsasl2-dev libgdbm-dev
- systemd openssl ca-certificates
- slapd ldap-utils mariadb-server mariadb-client postgresql postgresql-client
- libpam-modules libpam-runtime fetchmail
- debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools
- python3-build python3-installer lintian rpm rpmlint"
+APT_PACKAGES=$(grep -v -e "^#" -e "^ *$" scripts/apt-packages.txt)
 
 missing=""
 for p in $APT_PACKAGES; do
@@ -33,15 +27,24 @@ if [ -n "$missing" ]; then
 fi
 
 # The virtualenv uses Debian's interpreter: the one the .deb runs on, with dbm.gnu.
+pipq() {
+    if out=$(.venv/bin/pip -q --disable-pip-version-check "$@" 2>&1); then rc=0; else rc=$?; fi
+    # pip is chatty (absent local indexes, setuptools notices): show its output only on failure.
+    [ "$rc" -eq 0 ] || printf '%s\n' "$out" | grep -v "is ignored: it is neither" >&2
+    return $rc
+}
 REQ=requirements-dev.txt
 STAMP=.venv/.bootstrap-stamp
 if [ ! -x .venv/bin/python ] || [ ! -f "$STAMP" ] || ! cmp -s "$REQ" "$STAMP"; then
-    [ -x .venv/bin/python ] || /usr/bin/python3 -m venv .venv
-    .venv/bin/pip install -q --disable-pip-version-check -r "$REQ"
+    if [ ! -x .venv/bin/python ]; then
+        /usr/bin/python3 -m venv .venv
+        pipq install --upgrade pip setuptools wheel
+    fi
+    pipq install -r "$REQ"
     cp "$REQ" "$STAMP"
 fi
 # The project itself, editable, so .venv/bin has its entry points (courier-demo).
 if [ ! -f .venv/.project-stamp ] || [ pyproject.toml -nt .venv/.project-stamp ]; then
-    .venv/bin/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+    pipq install --no-deps --no-build-isolation -e .
     touch .venv/.project-stamp
 fi

@@ -13,11 +13,22 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parent.parent / "courier"
 
 FLOORS: dict[str, int] = {
-    "__init__": 0, "config": 0, "privs": 0, "sasl": 0, "storage": 0, "mime": 0, "userdb": 0,
-    "auth": 1, "maildir": 1, "tls": 1, "log": 1,
-    "authdaemon": 2, "net": 2,
+    "__init__": 0,
+    "config": 0,
+    "privs": 0,
+    "sasl": 0,
+    "storage": 0,
+    "mime": 0,
+    "userdb": 0,
+    "auth": 1,
+    "maildir": 1,
+    "tls": 1,
+    "log": 1,
+    "authdaemon": 2,
+    "net": 2,
     "login": 3,
-    "imap": 4, "pop3": 4,
+    "imap": 4,
+    "pop3": 4,
     "cli": 5,
 }
 
@@ -51,7 +62,7 @@ def _imports(path: Path) -> list[tuple[int, str]]:
 
 def test_every_package_has_a_floor() -> None:
     for child in PKG.iterdir():
-        if child.name.startswith(("_", ".")) and child.name != "__init__.py" or child.name == "py.typed":
+        if (child.name.startswith(("_", ".")) and child.name != "__init__.py") or child.name == "py.typed":
             continue
         name = child.stem
         assert name in FLOORS, f"courier/{child.name} has no floor in tests/test_layers.py"
