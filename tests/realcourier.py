@@ -19,7 +19,10 @@ from pathlib import Path
 import pytest
 
 CACHE = Path(os.environ.get("COURIER_TEST_CACHE", "/var/cache/courier-imap-tests"))
-PACKAGES = ["courier-imap", "courier-pop", "courier-base", "courier-authdaemon", "courier-authlib", "courier-authlib-userdb", "libcourier-unicode4", "libgamin0", "gamin", "libidn12", "libpcre3"]
+PACKAGES = [
+    "courier-imap", "courier-pop", "courier-base", "courier-authdaemon", "courier-authlib",
+    "courier-authlib-userdb", "libcourier-unicode4", "libgamin0", "gamin", "libidn12", "libpcre3",
+]  # fmt: skip
 
 
 def root() -> Path:
