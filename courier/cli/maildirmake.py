@@ -13,20 +13,16 @@ def _parser() -> argparse.ArgumentParser:
         prog="maildirmake",
         description="Create a maildir, a folder in a maildir, a quota, or a shared-maildir entry.",
     )
-    p.add_argument(
-        "-f", dest="folder", metavar="FOLDER", help="create folder FOLDER (e.g. Sent, A.B) in MAILDIR"
-    )
+    p.add_argument("-f", dest="folder", metavar="FOLDER", help="create folder FOLDER (Sent, A.B) in MAILDIR")
     p.add_argument("-F", dest="ufolder", metavar="FOLDER", help="like -f, FOLDER given as UTF-8 text")
     p.add_argument("-S", dest="sharable", action="store_true", help="make a sharable maildir (mode 755)")
     p.add_argument(
         "-s",
         dest="share",
         metavar="MODE",
-        help="with -f: a public folder; MODE is read or write, optionally ,group",
+        help="with -f: public folder; MODE: read|write[,group]",
     )
-    p.add_argument(
-        "-q", dest="quota", metavar="QUOTA", help="set the quota, e.g. 5000000S,1000C (maildirsize)"
-    )
+    p.add_argument("-q", dest="quota", metavar="QUOTA", help="set the quota, e.g. 5000000S,1000C")
     p.add_argument("--add", metavar="NAME=PATH", help="add a sharable maildir to MAILDIR/shared-maildirs")
     p.add_argument("--del", dest="delete", metavar="NAME", help="remove NAME from MAILDIR/shared-maildirs")
     p.add_argument(

@@ -237,7 +237,9 @@ def test_maildirmake_trees_identical(tmp_path: Path) -> None:
         (base / "shr").mkdir(parents=True)
         subst = {"{D}": str(base / "D"), "{Q}": str(base / "Q"), "{S}": str(base / "S"), "{SHR}": "/srv/shr"}
 
-        def run(argv: list[str], subst: dict[str, str] = subst) -> subprocess.CompletedProcess[bytes]:
+        def run(
+            argv: list[str], subst: dict[str, str] = subst, side: str = side
+        ) -> subprocess.CompletedProcess[bytes]:
             args = []
             for a in argv:
                 for k, v in subst.items():
