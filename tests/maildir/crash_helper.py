@@ -1,6 +1,6 @@
 """Helper for test_crash: a small process that forks writers on request (cheap to fork and kill).
 
-Protocol on stdin/stdout: ``run <seed>`` -> forks a writer and prints its pid;
+Protocol on stdin/stdout: ``run <seed>`` -> forks a writer, prints its pid (the writer prints ``ready``);
 ``wait <pid>`` -> reaps it and prints ``done``.
 """
 
@@ -27,6 +27,7 @@ def writer(md: str, journal: str, seed: int) -> None:
     rng = random.Random(seed)
     fd = os.open(journal, os.O_WRONLY | os.O_APPEND)
     mb = open_store(md, SETTINGS).open("INBOX")
+    os.write(1, b"ready\n")  # the test starts its random delay from here
     n = 0
     while True:
         n += 1
@@ -61,10 +62,10 @@ def main() -> None:
                     writer(md, journal, int(arg))
                 finally:
                     os._exit(0)
-            print(pid, flush=True)
+            os.write(1, f"{pid}\n".encode())
         elif cmd == "wait":
             os.waitpid(int(arg), 0)
-            print("done", flush=True)
+            os.write(1, b"done\n")
 
 
 if __name__ == "__main__":

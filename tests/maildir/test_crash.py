@@ -62,7 +62,10 @@ def test_sigkill_writer_200_times(tmp_path: Path) -> None:
         for rnd in range(ROUNDS):
             helper.stdin.write(f"run {rnd}\n")
             helper.stdin.flush()
-            pid = int(helper.stdout.readline())
+            # The helper prints the pid, the writer "ready" once it has the folder open (any order).
+            lines = {helper.stdout.readline().strip(), helper.stdout.readline().strip()}
+            assert "ready" in lines
+            pid = int((lines - {"ready"}).pop())
             time.sleep(rng.uniform(0.001, 0.02))
             os.kill(pid, signal.SIGKILL)
             helper.stdin.write(f"wait {pid}\n")
