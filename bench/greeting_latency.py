@@ -156,9 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 floor_ms, ours_ms = measure([p0, p1], args.count)
             results[(launcher, cases[0][0])] = floor_ms
             results[(launcher, cases[1][0])] = ours_ms
-    print(
-        f"connect -> first byte, median of {args.count} sequential connections (ms), {time.strftime('%Y-%m-%d')}"
-    )
+    load = os.getloadavg()[0]
+    print(f"connect -> first byte (ms), {args.count} sequential connections per case, taken in turns;")
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, load average {load:.1f}")
     print()
     print("| launcher | program | median | p10 | p90 | ratio to floor |")
     print("|---|---|---|---|---|---|")
