@@ -10,23 +10,35 @@ from __future__ import annotations
 
 import base64
 
-from courier.mime.headers import Fields, first
+from courier.mime.headers import Fields
 
 #: One address: [name, adl, mailbox, host].
 Address = list[str | None]
 
 
-def header_text(value: bytes, utf8: bool = False) -> str:
-    """A header value as an IMAP string the way Courier shows it."""
+def _b_word(text: str) -> str:
+    return "=?utf-8?B?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
+
+
+def header_text(value: bytes, utf8: bool = False, whole: bool = False) -> str:
+    """A header value as an IMAP string the way Courier shows it.
+
+    8-bit text becomes one encoded-word per space-separated word (``whole``:
+    one for the entire value, as Courier does for names and parameters).
+    """
+    if b"\0" in value:  # Courier's C strings end there; IMAP strings cannot carry NUL
+        value = value[: value.index(b"\0")].rstrip()
     if value.isascii():
         return value.decode("ascii")
     text = value.decode("utf-8", "ignore")
-    if utf8:
+    if utf8 or text.isascii():
         return text
+    if whole:
+        return _b_word(text)
     words = text.split(" ")
     for i, w in enumerate(words):
         if not w.isascii():
-            words[i] = "=?utf-8?B?" + base64.b64encode(w.encode("utf-8")).decode("ascii") + "?="
+            words[i] = _b_word(w)
     return " ".join(words)
 
 
@@ -88,15 +100,17 @@ def _spec_text(tokens: list[tuple[str, str]]) -> str:
 
 
 def _phrase(tokens: list[tuple[str, str]]) -> str | None:
-    words = [v for k, v in tokens if k in ("a", "q", ".")]
-    return " ".join(words) if words else None
+    """Display name: words and quoted strings, comments kept in parentheses (as Courier)."""
+    words = [f"({v})" if k == "c" else v for k, v in tokens if k in ("a", "q", "c")]
+    name = " ".join(w for w in words if w)
+    return name or None
 
 
 def _mailbox(phrase: list[tuple[str, str]], route: list[tuple[str, str]] | None) -> Address | None:
     """Build [name, adl, mailbox, host] from the tokens before/inside angle brackets."""
     if route is None:
         spec = _spec_text(phrase)
-        name = None
+        name = " ".join(v for k, v in phrase if k == "c" and v) or None
     else:
         spec = _spec_text(route)
         name = _phrase(phrase)
@@ -130,6 +144,8 @@ def parse_addresses(text: str) -> list[Address]:
             elif route is not None:
                 route.append((kind, val))
             continue
+        if route is not None and kind not in (",", ";"):
+            continue  # after <addr>: a trailing comment is not part of the name
         if kind == "<":
             in_angle = True
             route = []
@@ -153,7 +169,7 @@ def parse_addresses(text: str) -> list[Address]:
 
 
 def _addresses(value: bytes | None, utf8: bool) -> list[Address] | None:
-    if value is None:
+    if not value:
         return None
     addrs = parse_addresses(value.decode("latin-1"))
     if not addrs:
@@ -162,29 +178,43 @@ def _addresses(value: bytes | None, utf8: bool) -> list[Address] | None:
         for i in (0, 2, 3):
             s = a[i]
             if s is not None and not s.isascii():
-                a[i] = header_text(s.encode("latin-1"), utf8)
+                a[i] = header_text(s.encode("latin-1"), utf8, whole=i == 0)
     return addrs
 
 
+def combined(fields: Fields, name: str) -> bytes | None:
+    """All occurrences of a field joined with ", " (how Courier reads repeated fields)."""
+    found = [v for n, v in fields if n == name]
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else b", ".join(found)
+
+
 def _text(fields: Fields, name: str, utf8: bool) -> str | None:
-    v = first(fields, name)
-    return None if v is None else header_text(v, utf8)
+    v = combined(fields, name)
+    return header_text(v, utf8) if v else None
 
 
 def envelope(fields: Fields, utf8: bool = False) -> list[object]:
-    """ENVELOPE data for a parsed header block (see :func:`courier.mime.headers.split_fields`)."""
-    frm = _addresses(first(fields, "from"), utf8)
-    sender = _addresses(first(fields, "sender"), utf8) or frm
-    reply_to = _addresses(first(fields, "reply-to"), utf8) or frm
+    """ENVELOPE data for a parsed header block (see :func:`courier.mime.headers.split_fields`).
+
+    Sender and Reply-To default to From only when the field is absent; an
+    empty field is NIL, as in Courier.
+    """
+    frm = _addresses(combined(fields, "from"), utf8)
+    sender_raw = combined(fields, "sender")
+    sender = frm if sender_raw is None else _addresses(sender_raw, utf8)
+    reply_raw = combined(fields, "reply-to")
+    reply_to = frm if reply_raw is None else _addresses(reply_raw, utf8)
     return [
         _text(fields, "date", utf8),
         _text(fields, "subject", utf8),
         frm,
         sender,
         reply_to,
-        _addresses(first(fields, "to"), utf8),
-        _addresses(first(fields, "cc"), utf8),
-        _addresses(first(fields, "bcc"), utf8),
+        _addresses(combined(fields, "to"), utf8),
+        _addresses(combined(fields, "cc"), utf8),
+        _addresses(combined(fields, "bcc"), utf8),
         _text(fields, "in-reply-to", utf8),
         _text(fields, "message-id", utf8),
     ]
