@@ -10,7 +10,7 @@ from __future__ import annotations
 import binascii
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from courier.mime.message import Buffer, Entity
 
@@ -33,13 +33,8 @@ def charset_codec(name: str) -> str | None:
 
 
 def raw_text(data: bytes) -> str:
-    """Undeclared 8-bit text: UTF-8 if it is, else Latin-1."""
-    if data.isascii():
-        return data.decode("ascii")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+    """Undeclared 8-bit text is taken as UTF-8 (invalid octets match nothing, as in Courier)."""
+    return data.decode("utf-8", "replace")
 
 
 def _decode_word(charset: bytes, enc: bytes, text: bytes) -> str | None:
@@ -120,12 +115,6 @@ def part_text(buf: Buffer, ent: Entity) -> Iterator[str]:
             charset = charset_codec(value)
     decoder = codecs.getincrementaldecoder(charset or "utf-8")("replace")
     for data in _decoded_bytes(buf, ent):
-        if charset is None and not data.isascii():
-            try:
-                yield data.decode("utf-8")
-            except UnicodeDecodeError:
-                yield data.decode("latin-1")
-            continue
         yield decoder.decode(data)
     tail = decoder.decode(b"", final=True)
     if tail:
@@ -157,15 +146,20 @@ def body_texts(buf: Buffer, ent: Entity, headers: bool) -> Iterator[str]:
             yield from part_text(buf, e)
 
 
-def contains(chunks: Iterator[str], needle: str) -> bool:
+def fold(text: str) -> str:
+    """Case folding for SEARCH: character by character, as Courier does ("ß" is not "SS")."""
+    return text.lower()
+
+
+def contains(chunks: Iterable[str], needle: str) -> bool:
     """Case-insensitive substring search over text chunks (matches across chunk edges)."""
-    needle = needle.casefold()
+    needle = fold(needle)
     if not needle:
         return True
     keep = len(needle) - 1
     tail = ""
     for chunk in chunks:
-        text = tail + chunk.casefold()
+        text = tail + fold(chunk)
         if needle in text:
             return True
         tail = text[-keep:] if keep else ""
