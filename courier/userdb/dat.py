@@ -56,6 +56,11 @@ class UserdbDat:
         value = db.fetch(_encode(name))
         return None if value is None else _decode(value)
 
+    def reverse(self, uid: int) -> str | None:
+        """The account name of a reverse uid record ``<uid>=``."""
+        raw = self.lookup_raw(f"{uid}=")
+        return None if raw is None else raw.split("|", 1)[0]
+
     def lookup(self, name: str) -> dict[str, str] | None:
         """The account's fields, or None if the account (or the file) does not exist."""
         raw = self.lookup_raw(name)
@@ -90,29 +95,26 @@ class DuplicateKey(ValueError):
         super().__init__(f"duplicate account name {key!r}")
 
 
-def write_dat(
-    path: str | os.PathLike[str],
+def write_tmp(
+    tmp: str | os.PathLike[str],
     items: Iterable[tuple[str, str]],
     *,
     mode: int = 0o644,
-    tmp_path: str | os.PathLike[str] | None = None,
     use_ctypes: bool | None = None,
 ) -> int:
-    """Write a new GDBM file and rename it over ``path``; returns the number of records.
+    """Write a complete GDBM file at ``tmp`` (replacing any stale one) and flush it to disk.
 
-    The temporary file is created with ``mode`` before any data goes in (a shadow
-    file is never readable by others, not even briefly), is flushed to disk, and
-    is removed again on any error, leaving the old ``path`` untouched.  A
-    duplicate name raises DuplicateKey.
+    The file has ``mode`` before any data goes in (a shadow file is never
+    readable by others, not even briefly).  On any error, including a duplicate
+    name (DuplicateKey), the file is removed again.  Returns the record count.
     """
-    target = Path(path)
-    tmp = Path(tmp_path) if tmp_path is not None else target.with_name(f".{target.name}.tmp.{os.getpid()}")
+    tmp = Path(tmp)
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
     count = 0
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
     try:
-        os.fchmod(fd, mode)  # the umask must not loosen or tighten what we were asked for
+        os.fchmod(fd, mode)  # the umask must not change what we were asked for
         os.close(fd)
         fd = -1
         db = open_new(str(tmp), use_ctypes=use_ctypes)
@@ -127,7 +129,6 @@ def write_dat(
         os.fsync(fd)
         os.close(fd)
         fd = -1
-        os.rename(tmp, target)
     except BaseException:
         if fd >= 0:
             os.close(fd)
@@ -137,4 +138,28 @@ def write_dat(
     return count
 
 
-__all__ = ["DuplicateKey", "GdbmError", "UserdbDat", "write_dat"]
+def write_dat(
+    path: str | os.PathLike[str],
+    items: Iterable[tuple[str, str]],
+    *,
+    mode: int = 0o644,
+    tmp_path: str | os.PathLike[str] | None = None,
+    use_ctypes: bool | None = None,
+) -> int:
+    """Write a new GDBM file and rename it over ``path`` (readers never see half a file).
+
+    On error the old ``path`` is untouched and no temporary file is left.
+    """
+    target = Path(path)
+    tmp = Path(tmp_path) if tmp_path is not None else target.with_name(f".{target.name}.tmp.{os.getpid()}")
+    count = write_tmp(tmp, items, mode=mode, use_ctypes=use_ctypes)
+    try:
+        os.rename(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return count
+
+
+__all__ = ["DuplicateKey", "GdbmError", "UserdbDat", "write_dat", "write_tmp"]

@@ -110,6 +110,8 @@ class Record:
 
     name: str
     fields: tuple[Field, ...]
+    # A name alone on its line (what Courier's ``userdb`` writes once every field is unset).
+    bare: bool = False
 
     @property
     def is_reverse(self) -> bool:
@@ -126,14 +128,15 @@ class Record:
         return fields_dict(format_fields(self.fields))
 
     def line(self) -> str:
-        return format_record(self.name, self.fields)
+        return self.name if self.bare else format_record(self.name, self.fields)
 
 
 def parse_line(line: str) -> Record | None:
     """A source line without its newline: None for comments and blank lines.
 
-    Raises RecordError for a line makeuserdb could not compile sensibly (no TAB
-    after the name, or an empty name).
+    A name alone (no TAB, no blanks) is an account without fields, as Courier's
+    ``userdb`` leaves it when every field was unset.  Raises RecordError for a
+    line makeuserdb could not compile sensibly (blanks but no TAB, an empty name).
     """
     if line == "" or line.startswith("#"):
         return None
@@ -141,7 +144,9 @@ def parse_line(line: str) -> Record | None:
     if not tab:
         if line.strip() == "":
             raise RecordError("line of only white space (not a comment, not an account)")
-        raise RecordError(f"no TAB between the account name and its fields in {line[:60]!r}")
+        if any(ch.isspace() for ch in line):
+            raise RecordError(f"no TAB between the account name and its fields in {line[:60]!r}")
+        return Record(line, (), bare=True)
     if name == "":
         raise RecordError("empty account name before the TAB")
     if "\r" in line:

@@ -56,6 +56,11 @@ def test_reverse_uid_record() -> None:
     assert not Record("irc", ()).is_reverse
 
 
+def test_bare_name_is_an_account_without_fields() -> None:
+    assert parse_line("john") == Record("john", (), bare=True)
+    assert Record("john", (), bare=True).line() == "john"
+
+
 def test_comments_and_blank_lines() -> None:
     assert parse_line("") is None
     assert parse_line("# a comment\twith tab") is None
