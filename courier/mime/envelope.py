@@ -9,6 +9,7 @@ enabled UTF8=ACCEPT (``utf8=True``), when the UTF-8 text is returned as is.
 from __future__ import annotations
 
 import base64
+import re
 
 from courier.mime.headers import Fields
 
@@ -47,45 +48,42 @@ def header_text(value: bytes, utf8: bool = False, whole: bool = False) -> str:
 _SPECIALS = frozenset(',:;<>@"()')
 
 
+_TOKEN = re.compile(r'[ \t\r\n]+|"((?:[^"\\]|\\.)*)("?)|([,:;<>@])|([^ \t\r\n,:;<>@"()]+)|(\()', re.DOTALL)
+_UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
+
 def _tokens(text: str) -> list[tuple[str, str]]:
     """Tokenise an address list: kinds 'a' atom run, 'q' quoted, 'c' comment, or a special."""
     out: list[tuple[str, str]] = []
     i, n = 0, len(text)
+    match = _TOKEN.match
     while i < n:
-        ch = text[i]
-        if ch in " \t\r\n":
+        m = match(text, i)
+        if m is None:  # a stray ')'
             i += 1
-        elif ch == '"':
-            j = i + 1
-            buf = []
-            while j < n and text[j] != '"':
-                if text[j] == "\\" and j + 1 < n:
-                    j += 1
-                buf.append(text[j])
-                j += 1
-            out.append(("q", "".join(buf)))
-            i = j + 1
-        elif ch == "(":
+            continue
+        quoted, _, special, atom, paren = m.groups()
+        if atom is not None:
+            out.append(("a", atom))
+        elif special is not None:
+            out.append((special, special))
+        elif quoted is not None:
+            out.append(("q", _UNESCAPE.sub(r"\1", quoted) if "\\" in quoted else quoted))
+        elif paren is not None:
             depth, j = 1, i + 1
             while j < n and depth:
-                if text[j] == "\\":
+                c = text[j]
+                if c == "\\":
                     j += 1
-                elif text[j] == "(":
+                elif c == "(":
                     depth += 1
-                elif text[j] == ")":
+                elif c == ")":
                     depth -= 1
                 j += 1
-            out.append(("c", text[i + 1 : j - 1]))
+            out.append(("c", text[i + 1 : j - 1] if depth == 0 else text[i + 1 : j]))
             i = j
-        elif ch in _SPECIALS:
-            out.append((ch, ch))
-            i += 1
-        else:
-            j = i
-            while j < n and text[j] not in _SPECIALS and text[j] not in " \t\r\n":
-                j += 1
-            out.append(("a", text[i:j]))
-            i = j
+            continue
+        i = m.end()
     return out
 
 
@@ -190,8 +188,22 @@ def combined(fields: Fields, name: str) -> bytes | None:
     return found[0] if len(found) == 1 else b", ".join(found)
 
 
-def _text(fields: Fields, name: str, utf8: bool) -> str | None:
-    v = combined(fields, name)
+ENVELOPE_FIELDS = frozenset(
+    ["date", "subject", "from", "sender", "reply-to", "to", "cc", "bcc", "in-reply-to", "message-id"]
+)
+
+
+def _index(fields: Fields) -> dict[str, bytes]:
+    """The envelope fields of a header block, repeated ones joined as :func:`combined` does."""
+    found: dict[str, bytes] = {}
+    for n, v in fields:
+        if n in ENVELOPE_FIELDS:
+            found[n] = found[n] + b", " + v if n in found else v
+    return found
+
+
+def _text(fields: dict[str, bytes], name: str, utf8: bool) -> str | None:
+    v = fields.get(name)
     return header_text(v, utf8) if v else None
 
 
@@ -201,20 +213,21 @@ def envelope(fields: Fields, utf8: bool = False) -> list[object]:
     Sender and Reply-To default to From only when the field is absent; an
     empty field is NIL, as in Courier.
     """
-    frm = _addresses(combined(fields, "from"), utf8)
-    sender_raw = combined(fields, "sender")
+    idx = _index(fields)
+    frm = _addresses(idx.get("from"), utf8)
+    sender_raw = idx.get("sender")
     sender = frm if sender_raw is None else _addresses(sender_raw, utf8)
-    reply_raw = combined(fields, "reply-to")
+    reply_raw = idx.get("reply-to")
     reply_to = frm if reply_raw is None else _addresses(reply_raw, utf8)
     return [
-        _text(fields, "date", utf8),
-        _text(fields, "subject", utf8),
+        _text(idx, "date", utf8),
+        _text(idx, "subject", utf8),
         frm,
         sender,
         reply_to,
-        _addresses(combined(fields, "to"), utf8),
-        _addresses(combined(fields, "cc"), utf8),
-        _addresses(combined(fields, "bcc"), utf8),
-        _text(fields, "in-reply-to", utf8),
-        _text(fields, "message-id", utf8),
+        _addresses(idx.get("to"), utf8),
+        _addresses(idx.get("cc"), utf8),
+        _addresses(idx.get("bcc"), utf8),
+        _text(idx, "in-reply-to", utf8),
+        _text(idx, "message-id", utf8),
     ]
