@@ -11,18 +11,194 @@ and line.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_CONFIG_DIR = Path("/etc/courier")
 
 _ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.S)
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+_VAR = re.compile(r"(?<!\x00)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+# sysconftool's section marker: ##NAME: <setting>:<revision>
+_MARKER = re.compile(r"##NAME:\s*([^:\s]+)\s*:\s*([0-9]+)\s*$")
+# Escaped $ and ` are marked with a NUL (never valid in a value) until the end.
+_SUBST = re.compile(r"(?<!\x00)(?:\$\(|`)")
+_BRACE = re.compile(r"(?<!\x00)\$\{(?![A-Za-z_][A-Za-z0-9_]*\})")
 
 
 class ConfigError(ValueError):
     """A config file or value is malformed; the message names file, line and what to do."""
+
+
+# Variables each file may set, as written in etc/<file>.dist (tests/config checks
+# that this table and the .dist files agree).  A file and its -ssl companion are
+# sourced together, so they share one set.
+_IMAPD = frozenset(
+    [
+        "ADDRESS",
+        "AUTH_MKHOMEDIR_SKEL",
+        "COURIERTLS",
+        "DEFDOMAIN",
+        "HEADERFROM",
+        "IMAPACCESSFILE",
+        "IMAPDEBUGFILE",
+        "IMAPDSSLSTART",
+        "IMAPDSTART",
+        "IMAPDSTARTTLS",
+        "IMAP_ACL",
+        "IMAP_CAPABILITY",
+        "IMAP_CAPABILITY_ORIG",
+        "IMAP_CAPABILITY_TLS",
+        "IMAP_CAPABILITY_TLS_ORIG",
+        "IMAP_CHECK_ALL_FOLDERS",
+        "IMAP_DISABLETHREADSORT",
+        "IMAP_EMPTYTRASH",
+        "IMAP_ENHANCEDIDLE",
+        "IMAP_IDLE_TIMEOUT",
+        "IMAP_ID_FIELDS",
+        "IMAP_KEYWORDS",
+        "IMAP_LOG_DELETIONS",
+        "IMAP_MAILBOX_SANITY_CHECK",
+        "IMAP_MOVE_EXPUNGE_TO_TRASH",
+        "IMAP_OBSOLETE_CLIENT",
+        "IMAP_PROXY",
+        "IMAP_PROXY_FOREIGN",
+        "IMAP_SHAREDINDEXFILE",
+        "IMAP_TLS_REQUIRED",
+        "IMAP_TRASHFOLDERNAME",
+        "IMAP_ULIMITD",
+        "IMAP_UMASK",
+        "IMAP_USELOCKS",
+        "LOGGEROPTS",
+        "MAILDIRPATH",
+        "MAXDAEMONS",
+        "MAXPERIP",
+        "OUTBOX",
+        "OUTBOX_MULTIPLE_SEND",
+        "PIDFILE",
+        "PORT",
+        "PROXY_HOSTNAME",
+        "SENDMAIL",
+        "SMAP_CAPABILITY",
+        "SSLADDRESS",
+        "SSLLOGGEROPTS",
+        "SSLPIDFILE",
+        "SSLPORT",
+        "TCPDOPTS",
+        "TLS_CACHEFILE",
+        "TLS_CACHESIZE",
+        "TLS_CERTFILE",
+        "TLS_CIPHER_LIST",
+        "TLS_DHPARAMS",
+        "TLS_EXTERNAL",
+        "TLS_MIN_DH_BITS",
+        "TLS_PRIORITY",
+        "TLS_PRIVATE_KEYFILE",
+        "TLS_PROTOCOL",
+        "TLS_STARTTLS_PROTOCOL",
+        "TLS_TIMEOUT",
+        "TLS_TRUSTCERTS",
+        "TLS_VERIFYPEER",
+    ]
+)
+_POP3D = frozenset(
+    [
+        "ADDRESS",
+        "AUTH_MKHOMEDIR_SKEL",
+        "COURIERTLS",
+        "DEFDOMAIN",
+        "LOGGEROPTS",
+        "MAILDIRPATH",
+        "MAXDAEMONS",
+        "MAXPERIP",
+        "MIME_UNICODE_MESSAGE_TYPE",
+        "PIDFILE",
+        "POP3AUTH",
+        "POP3AUTH_ORIG",
+        "POP3AUTH_TLS",
+        "POP3AUTH_TLS_ORIG",
+        "POP3DSSLSTART",
+        "POP3DSTART",
+        "POP3_LOG_DELETIONS",
+        "POP3_PROXY",
+        "POP3_STARTTLS",
+        "POP3_TLS_REQUIRED",
+        "PORT",
+        "PROXY_HOSTNAME",
+        "SSLADDRESS",
+        "SSLLOGGEROPTS",
+        "SSLPIDFILE",
+        "SSLPORT",
+        "TCPDOPTS",
+        "TLS_CACHEFILE",
+        "TLS_CACHESIZE",
+        "TLS_CERTFILE",
+        "TLS_CIPHER_LIST",
+        "TLS_DHPARAMS",
+        "TLS_EXTERNAL",
+        "TLS_MIN_DH_BITS",
+        "TLS_PRIORITY",
+        "TLS_PRIVATE_KEYFILE",
+        "TLS_PROTOCOL",
+        "TLS_STARTTLS_PROTOCOL",
+        "TLS_TIMEOUT",
+        "TLS_TRUSTCERTS",
+        "TLS_VERIFYPEER",
+    ]
+)
+_AUTHDAEMONRC = frozenset(
+    [
+        "DEBUG_LOGIN",
+        "DEFAULTOPTIONS",
+        "LOGGEROPTS",
+        "authdaemonvar",
+        "authmodulelist",
+        "authmodulelistorig",
+        "daemons",
+    ]
+)
+KNOWN_VARIABLES: Mapping[str, frozenset[str]] = {
+    "imapd": _IMAPD,
+    "imapd-ssl": _IMAPD,
+    "pop3d": _POP3D,
+    "pop3d-ssl": _POP3D,
+    "authdaemonrc": _AUTHDAEMONRC,
+}
+# Families of names: AUTHSERVICE<port>; ldap.conf(5) options given with an LDAP prefix.
+_KNOWN_PATTERNS: Mapping[str, re.Pattern[str]] = {
+    "imapd": re.compile(r"AUTHSERVICE[0-9]+"),
+    "imapd-ssl": re.compile(r"AUTHSERVICE[0-9]+"),
+    "pop3d": re.compile(r"AUTHSERVICE[0-9]+"),
+    "pop3d-ssl": re.compile(r"AUTHSERVICE[0-9]+"),
+    "authdaemonrc": re.compile(r"LDAP[A-Z0-9_]+"),
+}
+
+
+def is_known(filename: str, name: str) -> bool:
+    """Whether ``name`` is a setting of the config file called ``filename`` (e.g. "imapd").
+
+    Files we have no list for (the sql/ldap files, anything else) accept every name.
+    """
+    known = KNOWN_VARIABLES.get(filename)
+    if known is None or name in known:
+        return True
+    pattern = _KNOWN_PATTERNS.get(filename)
+    return bool(pattern and pattern.fullmatch(name))
+
+
+Warn = Callable[[str], None]
+
+
+def warn_stderr(message: str) -> None:
+    """Default warning sink: one line on stderr (the journal under systemd)."""
+    try:
+        sys.stderr.write(f"WARN: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # no usable stderr: a warning is never worth failing a connection for
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +211,21 @@ class ConfigFile:
     def get(self, name: str, default: str = "") -> str:
         return self.values.get(name, default)
 
+    def unknown(self) -> list[str]:
+        """Warnings for variables this file does not define in its .dist (kept all the same)."""
+        return [
+            f"{self.path}:{self.lines.get(name, 0)}: unknown variable {name} (kept, but courier-imap "
+            f"does not use it; check its spelling against {self.path.name}.dist)"
+            for name in self.values
+            if not is_known(self.path.name, name)
+        ]
 
-def _expand(text: str, env: Mapping[str, str]) -> str:
+
+def _expand(text: str, env: Mapping[str, str], where: str) -> str:
+    if _SUBST.search(text):
+        raise ConfigError(f"{where}: command substitution is not supported in a config value")
+    if _BRACE.search(text):
+        raise ConfigError(f"{where}: only plain ${{NAME}} is supported, not other ${{...}} forms")
     return _VAR.sub(lambda m: env.get(m.group(1) or m.group(2), ""), text)
 
 
@@ -63,14 +252,14 @@ def parse_value(raw: str, env: Mapping[str, str], where: str) -> str:
                     i += 1
                     break
                 if c == "\\" and i + 1 < n and raw[i + 1] in '$`"\\\n':
-                    chunk.append("\x00" + raw[i + 1] if raw[i + 1] == "$" else raw[i + 1])
+                    chunk.append("\x00" + raw[i + 1] if raw[i + 1] in "$`" else raw[i + 1])
                     i += 2
                     continue
                 chunk.append(c)
                 i += 1
-            out.append(_expand("".join(chunk), env))
+            out.append(_expand("".join(chunk), env, where))
         elif c == "\\" and i + 1 < n:
-            out.append("\x00$" if raw[i + 1] == "$" else raw[i + 1])
+            out.append("\x00" + raw[i + 1] if raw[i + 1] in "$`" else raw[i + 1])
             i += 2
         elif c in " \t":
             rest = raw[i:].strip()
@@ -85,9 +274,9 @@ def parse_value(raw: str, env: Mapping[str, str], where: str) -> str:
             j = i
             while j < n and raw[j] not in "'\"\\ \t`;|&<>()":
                 j += 1
-            out.append(_expand(raw[i:j], env))
+            out.append(_expand(raw[i:j], env, where))
             i = j
-    return "".join(out).replace("\x00$", "$")
+    return "".join(out).replace("\x00$", "$").replace("\x00`", "`")
 
 
 def parse_text(text: str, path: Path, env: Mapping[str, str] | None = None) -> ConfigFile:
@@ -107,8 +296,9 @@ def parse_text(text: str, path: Path, env: Mapping[str, str] | None = None) -> C
             line = line[:-1] + physical[i]
             i += 1
         stripped = line.strip()
-        if stripped.startswith("##") and ":" in stripped:
-            markers.append(stripped[2:].split(":", 1)[0].strip())
+        marker = _MARKER.match(stripped)
+        if marker:
+            markers.append(marker.group(1))
             continue
         if not stripped or stripped.startswith("#"):
             continue
@@ -127,23 +317,38 @@ def parse_text(text: str, path: Path, env: Mapping[str, str] | None = None) -> C
     return ConfigFile(path=path, values=values, lines=lines, markers=tuple(markers))
 
 
-def read_config(path: Path | str, env: Mapping[str, str] | None = None) -> ConfigFile:
-    """Read a Courier config file; a missing file reads as empty."""
+def read_config(
+    path: Path | str, env: Mapping[str, str] | None = None, warn: Warn | None = None
+) -> ConfigFile:
+    """Read a Courier config file; a missing file reads as empty.
+
+    ``warn`` (if given) receives one message per unknown variable.
+    """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8", errors="surrogateescape")
     except FileNotFoundError:
         return ConfigFile(path=p, values={})
+    except IsADirectoryError as exc:
+        raise ConfigError(f"{p}: is a directory, expected a config file") from exc
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read: {exc.strerror}; check its permissions") from exc
-    return parse_text(text, p, env)
+    cf = parse_text(text, p, env)
+    if warn is not None:
+        for message in cf.unknown():
+            warn(message)
+    return cf
 
 
-def read_chain(config_dir: Path | str, *names: str) -> dict[str, str]:
-    """Source several files in order (as the start scripts do); later files win."""
+def read_chain(config_dir: Path | str, *names: str, warn: Warn | None = warn_stderr) -> dict[str, str]:
+    """Source several files in order (as the start scripts do); later files win.
+
+    Unknown variables are kept and reported through ``warn`` (stderr by default;
+    pass None to stay quiet).
+    """
     merged: dict[str, str] = {}
     for name in names:
-        merged.update(read_config(Path(config_dir) / name, merged).values)
+        merged.update(read_config(Path(config_dir) / name, merged, warn).values)
     return merged
 
 
@@ -162,3 +367,25 @@ def as_bool(values: Mapping[str, str], name: str, default: bool) -> bool:
     if raw == "":
         return default
     return raw in ("1", "yes", "y", "true", "on")
+
+
+def as_str(values: Mapping[str, str], name: str, default: str = "") -> str:
+    """The value, or ``default`` when unset or empty (as Courier treats an empty variable)."""
+    raw = values.get(name, "")
+    return raw if raw != "" else default
+
+
+def as_words(values: Mapping[str, str], name: str, default: str = "") -> tuple[str, ...]:
+    """A whitespace-separated list, such as IMAP_CAPABILITY or authmodulelist."""
+    return tuple(as_str(values, name, default).split())
+
+
+def as_octal(values: Mapping[str, str], name: str, default: int, where: str = "") -> int:
+    """An octal number such as IMAP_UMASK=022."""
+    raw = values.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        return int(raw, 8)
+    except ValueError as exc:
+        raise ConfigError(f"{where or 'config'}: {name}={raw!r} is not an octal number such as 022") from exc

@@ -1,1 +1,14 @@
+"""The IMAP commands, one small module per group; importing this registers them all."""
 
+from __future__ import annotations
+
+
+def load() -> None:
+    from courier.imap.commands import (  # noqa: F401
+        append,
+        basic,
+        folders,
+        idle,
+        quota,
+        selected,
+    )

@@ -1,0 +1,136 @@
+"""APPEND: the message literal is spooled to the maildir's tmp/ as it arrives, never held in memory."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from courier.imap.args import Args, Bad, No, date_time, mailbox_name
+from courier.imap.commands.selected import parse_flags
+from courier.imap.parser import Atom as InAtom
+from courier.imap.parser import NeedLiteral
+from courier.imap.response import Code
+from courier.imap.table import AUTH, Result, command
+
+if TYPE_CHECKING:
+    from courier.imap.session import Session
+
+_counter = 0
+
+
+class SpoolFile:
+    """Literal sink writing to a file in tmp/; ``finish`` returns the SpoolFile itself."""
+
+    def __init__(self, directory: str, size: int) -> None:
+        global _counter
+        _counter += 1
+        now = time.time()
+        name = f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}_imapappend{_counter}.{os.uname().nodename}"
+        self.path = os.path.join(directory, name)
+        self.size = size
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self.written = 0
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+        self.written += len(data)
+
+    def finish(self) -> object:
+        os.close(self._fd)
+        self._fd = -1
+        return self
+
+    def abort(self) -> None:
+        self.discard()
+
+    def chunks(self, bufsize: int = 65536) -> Iterator[bytes]:
+        with open(self.path, "rb") as f:
+            while data := f.read(bufsize):
+                yield data
+
+    def discard(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+def _target(s: Session, name: str) -> None:
+    if name != "INBOX" and not name.startswith("INBOX."):
+        raise No("Must create mailbox before append", "TRYCREATE")
+    if not s.require_store().exists(name):
+        raise No("Must create mailbox before append", "TRYCREATE")
+
+
+def literal_sink(s: Session, ev: NeedLiteral) -> SpoolFile:
+    """Checks made before the client is invited to send the message (as Courier does)."""
+    args = ev.args
+    if not args:
+        raise Bad("APPEND needs a mailbox")
+    name = mailbox_name(args[0], s.w.utf8)
+    rest = args[1:]
+    if rest and isinstance(rest[0], list):
+        parse_flags(rest[0])
+        rest = rest[1:]
+    if rest and not isinstance(rest[0], bytes):
+        raise Bad("APPEND date-time must be quoted")
+    if len(rest) > 1:
+        raise Bad("too many APPEND arguments")
+    _target(s, name)
+    if ev.size > s.settings.max_message:
+        raise No("Message too large.", "TOOBIG")
+    assert s.maildir is not None
+    return SpoolFile(os.path.join(s.maildir, "tmp"), ev.size)
+
+
+@command("APPEND", AUTH)
+def append(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    name = a.mailbox()
+    flags: frozenset[str] = frozenset()
+    if isinstance(a.peek(), list):
+        flags = parse_flags(a.list())
+    when: float | None = None
+    if isinstance(a.peek(), bytes):
+        raw = a.next()
+        assert isinstance(raw, bytes)
+        when = date_time(raw.decode("latin-1"))  # Courier stores an unparsable date as "now"
+    msg = a.next()
+    a.end()
+    if isinstance(msg, InAtom):
+        raise Bad("APPEND needs a literal")
+    spool: SpoolFile | None = msg if isinstance(msg, SpoolFile) else None
+    try:
+        if spool is None:
+            # a small message sent as a quoted string; still the same path
+            if not isinstance(msg, bytes):
+                raise Bad("APPEND needs a literal")
+            _target(s, name)
+            data = msg
+            chunks: Iterator[bytes] = iter([data])
+        else:
+            chunks = spool.chunks()
+        store = s.require_store()
+        view = s.view
+        if view is not None and view.mailbox.name == name and not view.readonly:
+            new_uid = view.mailbox.append(chunks, flags, when)
+            validity = view.mailbox.uidvalidity
+            view.appended_here()
+        else:
+            box = store.open(name)
+            try:
+                new_uid = box.append(chunks, flags, when)
+                validity = box.uidvalidity
+            finally:
+                box.close()
+    finally:
+        if spool is not None:
+            spool.discard()
+    code = Code("APPENDUID", (validity, new_uid)) if s.has_cap("UIDPLUS") else None
+    return Result("APPEND Ok.", code)

@@ -1,0 +1,239 @@
+"""Folder commands: CREATE DELETE RENAME SUBSCRIBE UNSUBSCRIBE LIST LSUB STATUS."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from courier.imap.args import Args, Bad, InvalidMailboxName, No, fold_inbox
+from courier.imap.parser import Atom as InAtom
+from courier.imap.response import Atom, Mailbox
+from courier.imap.table import AUTH, Result, command
+from courier.storage import FolderExists, FolderInfo, InvalidName, NoSuchFolder
+
+if TYPE_CHECKING:
+    from courier.imap.session import Session
+
+NO_SUCH = "Mailbox does not exist, or must be subscribed to."
+
+
+def check_name(name: str) -> None:
+    """Personal folders only: INBOX.<something>, no empty levels, no '/'."""
+    if not name.startswith("INBOX.") or "/" in name or any(not part for part in name.split(".")):
+        raise InvalidMailboxName()
+    if any(ord(c) < 0x20 or c == "\x7f" for c in name):
+        raise InvalidMailboxName()
+
+
+@command("CREATE", AUTH)
+def create(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    raw = a.peek()
+    name = a.mailbox()
+    a.end()
+    shown = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    if name == "INBOX":
+        raise No("INBOX already exists!")
+    store = s.require_store()
+    if name.endswith(".") and name != "INBOX.":
+        # a trailing separator announces a hierarchy level: nothing to create on disk
+        check_name(name.rstrip("."))
+        return Result(f'"{_quote_text(shown)}" created.')
+    check_name(name)
+    try:
+        store.create(name)
+    except FolderExists:
+        raise No("Cannot create this folder.") from None
+    except InvalidName:
+        raise InvalidMailboxName() from None
+    return Result(f'"{_quote_text(shown)}" created.')
+
+
+def _quote_text(text: str) -> str:
+    return text.replace("\r", "").replace("\n", "")
+
+
+@command("DELETE", AUTH)
+def delete(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    name = a.mailbox()
+    a.end()
+    if name == "INBOX":
+        raise No("Cannot delete this folder.")
+    store = s.require_store()
+    if not name.startswith("INBOX."):
+        raise No(NO_SUCH)
+    if s.view is not None and s.view.mailbox.name == name:
+        s.deselect()
+    try:
+        store.delete(name)
+    except NoSuchFolder:
+        raise No(NO_SUCH) from None
+    except InvalidName:
+        raise No(NO_SUCH) from None
+    return Result("Folder deleted.")
+
+
+@command("RENAME", AUTH)
+def rename(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    old = a.mailbox()
+    new = a.mailbox()
+    a.end()
+    if old == "INBOX":
+        raise No("INBOX rename not implemented.")
+    check_name(new)
+    if not old.startswith("INBOX."):
+        raise No(NO_SUCH)
+    store = s.require_store()
+    try:
+        store.rename(old, new)
+    except NoSuchFolder:
+        raise No(NO_SUCH) from None
+    except FolderExists:
+        raise No("Cannot create this folder.") from None
+    except InvalidName:
+        raise InvalidMailboxName() from None
+    return Result("Folder renamed.")
+
+
+@command("SUBSCRIBE", AUTH)
+def subscribe(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    name = a.mailbox()
+    a.end()
+    if name != "INBOX":
+        check_name(name)
+    s.require_store().subscribe(name)
+    return Result("Folder subscribed.")
+
+
+@command("UNSUBSCRIBE", AUTH)
+def unsubscribe(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    name = a.mailbox()
+    a.end()
+    s.require_store().unsubscribe(name)
+    return Result("Folder unsubscribed.")
+
+
+def pattern_regex(reference: str, pattern: str) -> re.Pattern[str]:
+    full = fold_inbox(reference + pattern)
+    if full[:5].upper() == "INBOX" and (len(full) == 5 or full[5] in ".%*"):
+        full = "INBOX" + full[5:]
+    out = []
+    for ch in full:
+        if ch == "*":
+            out.append(".*")
+        elif ch == "%":
+            out.append("[^.]*")
+        else:
+            out.append(re.escape(ch))
+    return re.compile("".join(out), re.S)
+
+
+def _attributes(s: Session, info: FolderInfo) -> list[Atom]:
+    attrs: list[Atom] = []
+    if not info.selectable:
+        attrs.append(Atom("\\Noselect"))
+    if info.marked is not None and info.selectable:
+        attrs.append(Atom("\\Marked" if info.marked else "\\Unmarked"))
+    if info.has_children:
+        attrs.append(Atom("\\HasChildren"))
+    elif s.settings.obsolete_client:
+        attrs.append(Atom("\\NoInferiors"))
+    else:
+        attrs.append(Atom("\\HasNoChildren"))
+    return attrs
+
+
+def _all_folders(s: Session) -> dict[str, FolderInfo]:
+    found: dict[str, FolderInfo] = {}
+    for info in s.require_store().list_folders():
+        found[info.name] = info
+    # every level above a folder exists for LIST, as a \Noselect placeholder at least
+    for name in list(found):
+        parts = name.split(".")
+        for k in range(1, len(parts)):
+            parent = ".".join(parts[:k])
+            if parent not in found:
+                found[parent] = FolderInfo(parent, selectable=False, has_children=True)
+            elif not found[parent].has_children:
+                p = found[parent]
+                found[parent] = FolderInfo(p.name, p.selectable, True, p.marked)
+    return found
+
+
+def _list_args(a: Args) -> tuple[str, str]:
+    if isinstance(a.peek(), list):
+        a.next()  # LIST-EXTENDED selection options: ignored, as Courier does
+    reference = a.pattern()
+    pattern = a.pattern()
+    a.end()
+    return reference, pattern
+
+
+@command("LIST", AUTH)
+def list_(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    reference, pattern = _list_args(a)
+    if pattern == "":
+        s.w.untagged(Atom("LIST"), [Atom("\\Noselect")], ".", "")
+        return Result("LIST completed")
+    rx = pattern_regex(reference, pattern)
+    for name, info in _all_folders(s).items():
+        if rx.fullmatch(name):
+            s.w.untagged(Atom("LIST"), _attributes(s, info), ".", Mailbox(name))
+    return Result("LIST completed")
+
+
+@command("LSUB", AUTH)
+def lsub(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    reference, pattern = _list_args(a)
+    rx = pattern_regex(reference, pattern)
+    folders = _all_folders(s)
+    subscribed = list(dict.fromkeys(fold_inbox(n) for n in s.require_store().subscriptions()))
+    shown: set[str] = set()
+    for name in subscribed:
+        if rx.fullmatch(name):
+            info = folders.get(name)
+            children = info.has_children if info is not None else False
+            attrs = [] if info is None or info.selectable else [Atom("\\Noselect")]
+            attrs.append(Atom("\\HasChildren" if children else "\\HasNoChildren"))
+            s.w.untagged(Atom("LSUB"), attrs, ".", Mailbox(name))
+            shown.add(name)
+    for name in subscribed:
+        parts = name.split(".")
+        for k in range(1, len(parts)):
+            parent = ".".join(parts[:k])
+            if parent not in shown and parent not in subscribed and rx.fullmatch(parent):
+                s.w.untagged(Atom("LSUB"), [Atom("\\Noselect"), Atom("\\HasChildren")], ".", Mailbox(parent))
+                shown.add(parent)
+    return Result("LSUB completed")
+
+
+STATUS_ITEMS = ("MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN")
+
+
+@command("STATUS", AUTH)
+def status(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    name = a.mailbox()
+    items = a.list()
+    a.end()
+    if not items or not all(isinstance(i, InAtom) for i in items):
+        raise Bad("STATUS needs a list of items")
+    store = s.require_store()
+    if name != "INBOX" and not name.startswith("INBOX."):
+        raise No(NO_SUCH)
+    try:
+        st = store.status(name)
+    except (NoSuchFolder, InvalidName):
+        raise No(NO_SUCH) from None
+    values = {
+        "MESSAGES": st.messages,
+        "RECENT": st.recent,
+        "UIDNEXT": st.uidnext,
+        "UIDVALIDITY": st.uidvalidity,
+        "UNSEEN": st.unseen,
+    }
+    out: list[object] = []
+    for item in items:
+        key = str(item).upper()
+        if key in values:  # unknown items are left out, as Courier does
+            out += [Atom(key), values[key]]
+    s.w.untagged(Atom("STATUS"), Mailbox(name), out)
+    return Result("STATUS Completed.")

@@ -1,0 +1,200 @@
+"""SELECT EXAMINE CLOSE EXPUNGE STORE COPY."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from courier.imap.args import Args, Bad, No, SeqSet
+from courier.imap.commands.folders import NO_SUCH
+from courier.imap.parser import Atom as InAtom
+from courier.imap.response import Atom, Code
+from courier.imap.table import AUTH, SELECTED, Result, State, command
+from courier.imap.view import SYSTEM_ORDER, View
+from courier.storage import InvalidName, NoSuchFolder
+
+if TYPE_CHECKING:
+    from courier.imap.session import Session
+
+
+def _open(s: Session, a: Args, readonly: bool) -> Result:
+    name = a.mailbox()
+    a.end()
+    store = s.require_store()
+    s.deselect()
+    if name != "INBOX" and not name.startswith("INBOX."):
+        raise No(NO_SUCH)
+    try:
+        mailbox = store.open(name, readonly=readonly)
+    except (NoSuchFolder, InvalidName):
+        raise No(NO_SUCH) from None
+    view = View(mailbox)
+    s.view = view
+    s.state = State.SELECTED
+    s.send_flags()
+    s.w.untagged(view.exists, Atom("EXISTS"))
+    s.w.untagged(len(view.recent), Atom("RECENT"))
+    s.w.status("*", "OK", "Ok", Code("UIDVALIDITY", (mailbox.uidvalidity,)))
+    s.w.status("*", "OK", "Predicted next UID", Code("UIDNEXT", (mailbox.uidnext,)))
+    return Result("Ok", Code("READ-ONLY" if readonly else "READ-WRITE"))
+
+
+@command("SELECT", AUTH)
+def select(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    return _open(s, a, readonly=False)
+
+
+@command("EXAMINE", AUTH)
+def examine(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    return _open(s, a, readonly=True)
+
+
+@command("CLOSE", SELECTED)
+def close(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    a.end()
+    view = s.view
+    assert view is not None
+    if not view.readonly:
+        view.mailbox.expunge()  # silently: CLOSE sends no EXPUNGE responses
+    s.deselect()
+    return Result("mailbox closed.")
+
+
+@command("EXPUNGE", SELECTED, uid=True, capability=None)
+def expunge(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    view = s.view
+    assert view is not None
+    uids: list[int] | None = None
+    if uid:
+        if not s.has_cap("UIDPLUS"):
+            raise Bad("UID EXPUNGE needs UIDPLUS")
+        ranges = a.seqset()
+        uids = [u for _, u in view.resolve(ranges, uid=True)]
+    a.end()
+    if view.readonly:
+        raise No("Cannot expunge read-only mailbox.")
+    gone = view.mailbox.expunge(uids)
+    for resp in view.expunged_here(gone):
+        s.w.untagged(*resp)
+    return Result("EXPUNGE completed")
+
+
+def parse_flags(items: list[object], allow_recent: bool = False) -> frozenset[str]:
+    out: set[str] = set()
+    for tok in items:
+        if not isinstance(tok, InAtom):
+            raise Bad("flags are atoms")
+        flag = str(tok)
+        if flag.startswith("\\"):
+            canon = "\\" + flag[1:].capitalize()
+            if canon not in SYSTEM_ORDER:
+                raise Bad(f"unknown system flag {flag}")
+            out.add(canon)
+        else:
+            if any(c in flag for c in '()]{%*"\\') or not flag.isascii() or not flag.isprintable():
+                raise Bad("invalid keyword")
+            out.add(flag)
+    return frozenset(out)
+
+
+@command("STORE", SELECTED, uid=True, expunge_ok=False)
+def store(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    view = s.view
+    assert view is not None
+    ranges: SeqSet = a.seqset()
+    op = a.atom().upper()
+    if op not in ("FLAGS", "+FLAGS", "-FLAGS", "FLAGS.SILENT", "+FLAGS.SILENT", "-FLAGS.SILENT"):
+        raise Bad("unknown STORE item")
+    if a.more():
+        tok = a.peek()
+        if isinstance(tok, list):
+            items = a.list()
+        else:
+            items = list(a.items[a.i :])
+            a.i = len(a.items)
+    else:
+        items = []
+    a.end()
+    flags = parse_flags(items)
+    if not s.settings.keywords and any(f not in SYSTEM_ORDER for f in flags):
+        raise Bad("keywords are disabled")
+    targets = list(view.resolve(ranges, uid))
+    if view.readonly:
+        raise No("Cannot modify a read-only mailbox.")
+    live = [u for _, u in targets if not view.is_expunged(u)]
+    before = set(view.keywords)
+    if op.startswith("+"):
+        infos = view.mailbox.set_flags(live, add=flags, remove=frozenset())
+    elif op.startswith("-"):
+        infos = view.mailbox.set_flags(live, add=frozenset(), remove=flags)
+    else:
+        infos = view.mailbox.set_flags(live, add=frozenset(), remove=frozenset(), replace=flags)
+    view.updated(infos)
+    kw_changed = view.keywords_changed()
+    if kw_changed and not set(view.keywords) <= before:
+        s.send_flags()
+        kw_changed = False
+    if not op.endswith(".SILENT"):
+        for m in infos:
+            seq = view.seq_of(m.uid)
+            if seq is None:
+                continue
+            items_out: list[object] = [Atom("UID"), m.uid] if uid else []
+            items_out += [Atom("FLAGS"), view.flags_of(m.uid)]
+            s.w.untagged(seq, Atom("FETCH"), items_out)
+    if kw_changed:
+        s.send_flags()
+    if not uid:
+        for bad in view.invalid_seqs(ranges):
+            s.w.status("*", "NO", f"Invalid message sequence number: {bad}")
+    return Result("STORE completed.")
+
+
+def compress(nums: list[int]) -> str:
+    """1,2,3,5 -> "1:3,5" (for COPYUID/APPENDUID)."""
+    out: list[str] = []
+    start = prev = None
+    for n in nums:
+        if start is None:
+            start = prev = n
+        elif prev is not None and n == prev + 1:
+            prev = n
+        else:
+            out.append(str(start) if start == prev else f"{start}:{prev}")
+            start = prev = n
+    if start is not None:
+        out.append(str(start) if start == prev else f"{start}:{prev}")
+    return ",".join(out)
+
+
+@command("COPY", SELECTED, uid=True)
+def copy(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    view = s.view
+    assert view is not None
+    ranges = a.seqset()
+    target = a.mailbox()
+    a.end()
+    store = s.require_store()
+    if target != "INBOX" and not target.startswith("INBOX."):
+        raise No("Mailbox does not exist.", "TRYCREATE")
+    if not store.exists(target):
+        raise No("Mailbox does not exist.", "TRYCREATE")
+    if not uid:
+        for bad in view.invalid_seqs(ranges):
+            s.w.status("*", "NO", f"Invalid message sequence number: {bad}")
+    uids = [u for _, u in view.resolve(ranges, uid) if not view.is_expunged(u)]
+    if not uids:
+        return Result("COPY completed.")
+    try:
+        pairs = view.mailbox.copy_to(uids, target)
+    except NoSuchFolder:
+        raise No("Mailbox does not exist.", "TRYCREATE") from None
+    if target == view.mailbox.name:
+        view.appended_here()
+    code = None
+    if pairs and s.has_cap("UIDPLUS"):
+        validity = store.status(target).uidvalidity
+        code = Code(
+            "COPYUID",
+            (validity, Atom(compress([p[0] for p in pairs])), Atom(compress([p[1] for p in pairs]))),
+        )
+    return Result("COPY completed.", code)

@@ -1,0 +1,100 @@
+"""imapd's settings, read once from ``imapd`` and ``imapd-ssl`` (as Courier's start scripts source them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from courier.config import DEFAULT_CONFIG_DIR, ConfigError, as_bool, as_int, read_chain
+
+#: What Courier's imapd uses when IMAP_CAPABILITY is not set at all.
+BUILTIN_CAPABILITY = "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE QUOTA IDLE"
+
+#: Variables the environment may override (couriertcpd's access file and the
+#: start scripts hand settings to imapd through its environment).
+_NAMES = (
+    "IMAP_CAPABILITY",
+    "IMAP_CAPABILITY_TLS",
+    "IMAP_STARTTLS",
+    "IMAPDSTARTTLS",
+    "IMAP_TLS_REQUIRED",
+    "IMAP_IDLE_TIMEOUT",
+    "IMAP_DISABLETHREADSORT",
+    "IMAP_OBSOLETE_CLIENT",
+    "IMAP_UMASK",
+    "IMAP_ID_FIELDS",
+    "IMAP_MAXMSGSIZE",
+    "IMAP_AUTOLOGOUT",
+    "IMAP_KEYWORDS",
+    "MAILDIRPATH",
+    "AUTHSERVICE",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ImapSettings:
+    config_dir: Path = DEFAULT_CONFIG_DIR
+    capability: str = BUILTIN_CAPABILITY
+    capability_tls: str = BUILTIN_CAPABILITY + " AUTH=PLAIN"
+    starttls: bool = False  # offer STARTTLS on the plain port (IMAPDSTARTTLS)
+    tls_required: bool = False  # IMAP_TLS_REQUIRED: no LOGIN before STARTTLS
+    idle_poll: float = 60.0  # IMAP_IDLE_TIMEOUT: poll interval when inotify is unavailable
+    disable_threadsort: bool = False
+    obsolete_client: bool = False
+    umask: int = 0o022
+    id_fields: int = 0  # IMAP_ID_FIELDS: 0 = no ID command
+    max_message: int = 100 * 1024 * 1024  # IMAP_MAXMSGSIZE: largest APPEND accepted
+    autologout: float = 1800.0  # IMAP_AUTOLOGOUT: idle seconds before BYE (RFC 3501: >= 30 min)
+    keywords: bool = True
+    maildirpath: str = "Maildir"
+    service: str = "imap"
+
+
+def settings_from(values: Mapping[str, str], config_dir: Path = DEFAULT_CONFIG_DIR) -> ImapSettings:
+    where = str(config_dir / "imapd")
+    cap = values.get("IMAP_CAPABILITY", "").strip() or BUILTIN_CAPABILITY
+    cap_tls = values.get("IMAP_CAPABILITY_TLS", "").strip() or cap + " AUTH=PLAIN"
+    umask_raw = values.get("IMAP_UMASK", "").strip() or "022"
+    try:
+        umask = int(umask_raw, 8)
+    except ValueError:
+        raise ConfigError(f"{where}: IMAP_UMASK={umask_raw!r} is not an octal number such as 022") from None
+    idle = as_int(values, "IMAP_IDLE_TIMEOUT", 60, where)
+    if idle < 1:
+        raise ConfigError(f"{where}: IMAP_IDLE_TIMEOUT={idle} must be at least 1 (seconds)")
+    maxmsg = as_int(values, "IMAP_MAXMSGSIZE", 100 * 1024 * 1024, where)
+    autologout = as_int(values, "IMAP_AUTOLOGOUT", 1800, where)
+    if autologout < 1:
+        raise ConfigError(f"{where}: IMAP_AUTOLOGOUT={autologout} must be at least 1 (seconds)")
+    starttls_raw = values.get("IMAP_STARTTLS", "") or values.get("IMAPDSTARTTLS", "")
+    return ImapSettings(
+        config_dir=config_dir,
+        capability=" ".join(cap.split()),
+        capability_tls=" ".join(cap_tls.split()),
+        starttls=starttls_raw.strip().lower() in ("1", "yes", "y", "true", "on"),
+        tls_required=as_bool(values, "IMAP_TLS_REQUIRED", False),
+        idle_poll=float(idle),
+        disable_threadsort=as_bool(values, "IMAP_DISABLETHREADSORT", False),
+        obsolete_client=as_bool(values, "IMAP_OBSOLETE_CLIENT", False),
+        umask=umask,
+        id_fields=as_int(values, "IMAP_ID_FIELDS", 0, where),
+        max_message=maxmsg,
+        autologout=float(autologout),
+        keywords=as_int(values, "IMAP_KEYWORDS", 1, where) != 0,
+        maildirpath=values.get("MAILDIRPATH", "").strip() or "Maildir",
+        service=values.get("AUTHSERVICE", "").strip() or "imap",
+    )
+
+
+def load(
+    config_dir: Path | str = DEFAULT_CONFIG_DIR, tls: bool = False, environ: Mapping[str, str] | None = None
+) -> ImapSettings:
+    """Read ``imapd`` and ``imapd-ssl`` in the order Courier's start script for that port does;
+    variables set in ``environ`` win, as they do for Courier."""
+    d = Path(config_dir)
+    order = ("imapd", "imapd-ssl") if tls else ("imapd-ssl", "imapd")
+    values = read_chain(d, *order)
+    if environ:
+        values.update({k: environ[k] for k in _NAMES if k in environ})
+    return settings_from(values, d)

@@ -1,0 +1,163 @@
+"""The config parser: sh quoting, $VAR expansion, continuation, markers, errors."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from courier.config import (
+    ConfigError,
+    as_bool,
+    as_int,
+    as_octal,
+    as_str,
+    as_words,
+    is_known,
+    parse_text,
+    read_chain,
+    read_config,
+)
+
+P = Path("/etc/courier/imapd")
+
+
+def values(text: str, **env: str) -> dict[str, str]:
+    return dict(parse_text(text, P, env).values)
+
+
+def sh_values(tmp_path: Path, text: str, names: list[str]) -> dict[str, str]:
+    """What /bin/sh makes of the same text: the oracle the parser has to agree with."""
+    f = tmp_path / "conf"
+    f.write_text(text)
+    script = f"set -a; . {f}; " + "; ".join(f'printf "%s\\0" "${{{n}-}}"' for n in names)
+    out = subprocess.run(["sh", "-c", script], env={}, capture_output=True, check=True).stdout
+    return dict(zip(names, out.decode().split("\0")[:-1], strict=True))
+
+
+QUOTING = r"""
+PLAIN=143
+DQ="IMAP4rev1 UIDPLUS"
+SQ='a $PLAIN "b"'
+MIXED=pre"$PLAIN"'$PLAIN'post
+ESC="say \"hi\" \$PLAIN \\ back\`tick"
+BARE=a\ b
+BRACED="${PLAIN}x"
+UNSET="[$NOPE]"
+TRAIL=value   # comment after the value
+HASH=a#b
+EMPTY=
+EMPTYQ=""
+export EXPORTED=yes
+CONT="one \
+two"
+CONTBARE=abc\
+def
+"""
+
+
+def test_quoting_matches_sh(tmp_path: Path) -> None:
+    names = [
+        "PLAIN", "DQ", "SQ", "MIXED", "ESC", "BARE", "BRACED", "UNSET", "TRAIL", "HASH",
+        "EMPTY", "EMPTYQ", "EXPORTED", "CONT", "CONTBARE",
+    ]  # fmt: skip
+    ours = values(QUOTING)
+    assert {n: ours[n] for n in names} == sh_values(tmp_path, QUOTING, names)
+    assert ours["MIXED"] == "pre143$PLAINpost"
+    assert ours["CONT"] == "one two"
+
+
+def test_variable_from_an_earlier_file_expands(config_dir: Path) -> None:
+    (config_dir / "imapd").write_text('IMAP_CAPABILITY="IMAP4rev1 IDLE"\nMAXDAEMONS=40\n')
+    (config_dir / "imapd-ssl").write_text(
+        'IMAP_CAPABILITY_TLS="$IMAP_CAPABILITY AUTH=PLAIN"\nMAXDAEMONS=7\n'
+        'TLS_STARTTLS_PROTOCOL="$TLS_PROTOCOL"\n'
+    )
+    merged = read_chain(config_dir, "imapd", "imapd-ssl", warn=None)
+    assert merged["IMAP_CAPABILITY_TLS"] == "IMAP4rev1 IDLE AUTH=PLAIN"
+    assert merged["MAXDAEMONS"] == "7"  # the later file wins
+    assert merged["TLS_STARTTLS_PROTOCOL"] == ""
+
+
+def test_markers_are_recorded_and_not_values() -> None:
+    cf = parse_text(
+        "##VERSION: x\n##NAME: ADDRESS:0\n#\nADDRESS=0\n##NAME: ACCESSFILE:3\nIMAPACCESSFILE=/x\n", P
+    )
+    assert cf.markers == ("ADDRESS", "ACCESSFILE")
+    assert dict(cf.values) == {"ADDRESS": "0", "IMAPACCESSFILE": "/x"}
+    assert cf.lines["IMAPACCESSFILE"] == 6
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        ("A=1\nthis is not an assignment\n", 2, "expected NAME=value"),
+        ('A=1\n\nB="open\n', 3, "unterminated double quote"),
+        ("B='open\n", 1, "unterminated single quote"),
+        ("A=two words\n", 1, "unquoted space"),
+        ("A=`id`\n", 1, "shell syntax"),
+        ('A="$(id)"\n', 1, "command substitution"),
+        ('A="`id`"\n', 1, "command substitution"),
+        ("A=x;rm -rf /\n", 1, "shell syntax"),
+        ('A="${B:-x}"\n', 1, "only plain ${NAME}"),
+        ("1A=x\n", 1, "expected NAME=value"),
+    ],
+)
+def test_malformed_line_names_file_and_line(text: str, line: int, fragment: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        parse_text(text, P)
+    assert f"/etc/courier/imapd:{line}:" in str(exc.value)
+    assert fragment in str(exc.value)
+
+
+def test_escaped_dollar_and_backquote_are_literal() -> None:
+    assert values('A="\\$(x) \\`y\\` \\${z}"\n')["A"] == "$(x) `y` ${z}"
+
+
+def test_missing_file_reads_empty_and_directory_is_an_error(tmp_path: Path) -> None:
+    assert dict(read_config(tmp_path / "absent").values) == {}
+    with pytest.raises(ConfigError, match="is a directory"):
+        read_config(tmp_path)
+
+
+def test_unknown_variable_is_kept_and_warned_about(config_dir: Path) -> None:
+    (config_dir / "imapd").write_text("MAXDAEMONS=3\nIMAP_CAPABILTY=typo\nAUTHSERVICE1143=imapx\n")
+    warnings: list[str] = []
+    merged = read_chain(config_dir, "imapd", warn=warnings.append)
+    assert merged["IMAP_CAPABILTY"] == "typo"
+    assert len(warnings) == 1
+    assert f"{config_dir}/imapd:2: unknown variable IMAP_CAPABILTY" in warnings[0]
+
+
+def test_unknown_variable_goes_to_stderr_by_default(
+    config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (config_dir / "pop3d").write_text("POP3_TYPO=1\n")
+    read_chain(config_dir, "pop3d")
+    assert "unknown variable POP3_TYPO" in capsys.readouterr().err
+
+
+def test_known_names() -> None:
+    assert is_known("imapd", "IMAP_CAPABILITY")
+    assert is_known("imapd", "TLS_CERTFILE")  # imapd-ssl's names are fine in imapd too
+    assert is_known("pop3d", "AUTHSERVICE995")
+    assert is_known("authdaemonrc", "LDAPTLS_CACERT")
+    assert not is_known("pop3d", "IMAP_CAPABILITY")
+    assert is_known("authmysqlrc", "ANYTHING")  # no list: no warning
+
+
+def test_typed_helpers() -> None:
+    v = {"N": "40", "H": "0x10", "BAD": "4O", "B": "YES", "U": "022", "W": " a  b ", "E": ""}
+    assert as_int(v, "N", 1) == 40
+    assert as_int(v, "H", 1) == 16
+    assert as_int(v, "E", 7) == 7
+    with pytest.raises(ConfigError, match="BAD='4O' is not a whole number"):
+        as_int(v, "BAD", 1, "imapd")
+    assert as_bool(v, "B", False) is True
+    assert as_bool(v, "N", True) is False
+    assert as_octal(v, "U", 0) == 0o22
+    with pytest.raises(ConfigError, match="octal"):
+        as_octal(v, "BAD", 0)
+    assert as_words(v, "W") == ("a", "b")
+    assert as_str(v, "E", "dflt") == "dflt"

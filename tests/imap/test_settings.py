@@ -1,0 +1,48 @@
+"""imapd settings come from imapd and imapd-ssl, in the start scripts' order, environment last."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from courier.config import ConfigError
+from courier.imap.settings import BUILTIN_CAPABILITY, load
+
+
+def test_defaults_without_files(tmp_path: Path) -> None:
+    s = load(tmp_path)
+    assert s.capability == BUILTIN_CAPABILITY
+    assert s.capability_tls == BUILTIN_CAPABILITY + " AUTH=PLAIN"
+    assert s.idle_poll == 60 and s.autologout == 1800 and s.umask == 0o022
+
+
+def test_debian_style_files(tmp_path: Path) -> None:
+    (tmp_path / "imapd").write_text(
+        'IMAP_CAPABILITY="IMAP4rev1 UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT '
+        'THREAD=REFERENCES SORT QUOTA IDLE"\n'
+        'IMAP_CAPABILITY_TLS="$IMAP_CAPABILITY AUTH=PLAIN"\n'
+        "IMAP_IDLE_TIMEOUT=60\nIMAP_UMASK=027\nMAILDIRPATH=Mail\n"
+    )
+    (tmp_path / "imapd-ssl").write_text("IMAPDSTARTTLS=YES\nMAILDIRPATH=Maildir\n")
+    plain = load(tmp_path)
+    assert plain.capability.endswith("SORT QUOTA IDLE")
+    assert plain.capability_tls == plain.capability + " AUTH=PLAIN"
+    assert plain.starttls and plain.umask == 0o027
+    assert plain.maildirpath == "Mail"  # imapd is read last for the plain port
+    assert load(tmp_path, tls=True).maildirpath == "Maildir"
+    assert load(tmp_path, environ={"IMAP_IDLE_TIMEOUT": "5"}).idle_poll == 5
+
+
+@pytest.mark.parametrize(
+    ("line", "word"),
+    [
+        ("IMAP_UMASK=9x", "IMAP_UMASK"),
+        ("IMAP_IDLE_TIMEOUT=0", "IMAP_IDLE_TIMEOUT"),
+        ("IMAP_AUTOLOGOUT=x", "IMAP_AUTOLOGOUT"),
+    ],
+)
+def test_bad_values_name_the_variable(tmp_path: Path, line: str, word: str) -> None:
+    (tmp_path / "imapd").write_text(line + "\n")
+    with pytest.raises(ConfigError, match=word):
+        load(tmp_path)
