@@ -337,3 +337,10 @@ def test_unreachable_server_is_tempfail(tmp_path: Path, slapd: Slapd) -> None:
     m = module(tmp_path, slapd, LDAP_URI=f"ldap://127.0.0.1:{free_port()}/")
     with pytest.raises(TempFail):
         m.login("imap", "alice@example.com", "alicepw")
+
+
+def test_older_server_and_port_variables(tmp_path: Path, slapd: Slapd) -> None:
+    m = module(tmp_path, slapd, LDAP_URI=None, LDAP_SERVER="127.0.0.1", LDAP_PORT=str(slapd.port))
+    assert m.login("imap", "alice@example.com", "alicepw") is not None
+    with pytest.raises(TempFail):  # neither given: a configuration error, named in the log
+        module(tmp_path, slapd, LDAP_URI=None).pre("imap", "alice@example.com")
