@@ -162,3 +162,7 @@ class Store(Protocol):
     def unsubscribe(self, name: str) -> None: ...
 
     def quota(self) -> Quota | None: ...
+
+
+class UidValidityChanged(StorageError):
+    """The folder's UID database was replaced under an open session; the session must end."""

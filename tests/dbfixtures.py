@@ -340,9 +340,12 @@ class Mariadb:
         )  # fmt: skip
         wait_port(self.port, up=True)
 
-    def stop(self) -> None:
+    def stop(self, kill: bool = False) -> None:
         if self.proc is not None:
-            self.proc.terminate()
+            if kill:  # a throwaway instance: no need to flush anything
+                self.proc.kill()
+            else:
+                self.proc.terminate()
             self.proc.wait(timeout=30)
             self.proc = None
         wait_port(self.port, up=False)
@@ -431,7 +434,7 @@ def mariadb() -> Iterator[Mariadb]:
         server.execute(*SQL_TABLES, *sql_rows(), database="courierdb")
         yield server
     finally:
-        server.stop()
+        server.stop(kill=True)
         shutil.rmtree(directory, ignore_errors=True)
 
 

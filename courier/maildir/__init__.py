@@ -1,1 +1,22 @@
+"""Maildir++ storage compatible with Courier-IMAP (see courier.storage for the interface).
 
+Import cost matters (one process per connection): the store is imported on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .settings import MaildirSettings
+
+if TYPE_CHECKING:
+    from .store import MaildirStore
+
+__all__ = ["MaildirSettings", "open_store"]
+
+
+def open_store(maildir: str, settings: MaildirSettings | None = None) -> MaildirStore:
+    """The user's mail store at ``maildir`` (raises courier.storage.NoSuchFolder if it is not a maildir)."""
+    from .store import MaildirStore
+
+    return MaildirStore(maildir, settings)

@@ -26,8 +26,6 @@ class Context(Protocol):
     def values(self) -> Mapping[str, str]: ...
 
 
-_CRAM_DIGESTS = {"cram-md5": "md5", "cram-sha1": "sha1", "cram-sha256": "sha256"}
-
 
 def log(module: str, message: str) -> None:
     """One line for the log (authdaemond's stderr goes to journald or courierlogger)."""
@@ -54,11 +52,12 @@ def split_login(login: str) -> tuple[str, str]:
 
 def check_cram(authtype: str, challenge: bytes, response_hex: str, clearpw: str) -> bool:
     """Verify a CRAM-* response against a stored clear password."""
-    digest = _CRAM_DIGESTS.get(authtype.lower())
-    if digest is None or not clearpw:
+    from courier.auth import cram
+
+    known = cram.AUTHTYPES.get(authtype.lower())
+    if known is None or not clearpw:
         return False
-    expected = hmac.new(clearpw.encode("utf-8", "surrogateescape"), challenge, digest).hexdigest()
-    return hmac.compare_digest(expected, response_hex.strip().lower())
+    return cram.check_clear(known[0], clearpw, challenge, response_hex.strip())
 
 
 def check_clear(password: str, clearpw: str) -> bool:

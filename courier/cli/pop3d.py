@@ -1,0 +1,136 @@
+"""pop3d: serve one POP3 connection on fd 0/1 (systemd Accept=yes, inetd, courier-tcpd).
+
+The greeting goes out before anything heavy is imported: a client sees
+``+OK Hello there.`` while the settings are still being read.
+
+Started with ``AUTHENTICATED`` in the environment (and ``MAILDIR``, or the
+maildir as argument), the program is already logged in, as Courier's
+courierpop3d is after courierpop3login: it answers ``+OK logged in.`` and goes
+straight to the TRANSACTION state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+USAGE = "usage: pop3d [--config-dir DIR] [MAILDIRPATH]"
+
+
+def _parse_args(argv: list[str]) -> tuple[str, str | None]:
+    import argparse
+
+    p = argparse.ArgumentParser(
+        prog="pop3d",
+        description="Serve one POP3 connection on standard input/output (Courier-compatible).",
+        epilog="With AUTHENTICATED set in the environment the session starts logged in "
+        "on MAILDIR (or MAILDIRPATH).",
+    )
+    p.add_argument("--config-dir", default="/etc/courier", help="directory of pop3d and pop3d-ssl")
+    p.add_argument("maildirpath", nargs="?", help="maildir, relative to the home directory")
+    ns = p.parse_args(argv)
+    return ns.config_dir, ns.maildirpath
+
+
+def _fast_args(argv: list[str]) -> tuple[str, str | None] | None:
+    """The common invocations, without importing argparse; None means "ask argparse"."""
+    config_dir, maildir = "/etc/courier", None
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--config-dir" and i + 1 < len(argv):
+            config_dir = argv[i + 1]
+            i += 2
+        elif a.startswith("--config-dir="):
+            config_dir = a.split("=", 1)[1]
+            i += 1
+        elif not a.startswith("-") and maildir is None:
+            maildir = a
+            i += 1
+        else:
+            return None
+    return config_dir, maildir
+
+
+def _log(line: str) -> None:
+    with contextlib.suppress(OSError):
+        os.write(2, f"INFO: {line}\n".encode("utf-8", "surrogateescape"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    parsed = _fast_args(args)
+    if parsed is None:
+        parsed = _parse_args(args)
+    config_dir, maildirpath = parsed
+    env = os.environ
+    preauth = bool(env.get("AUTHENTICATED"))
+    if not preauth:
+        try:
+            os.write(1, b"+OK Hello there.\r\n")
+        except OSError:
+            return 1
+
+    from courier.config import ConfigError
+    from courier.pop3 import settings as pop3settings
+    from courier.pop3.server import FdTransport, serve
+    from courier.pop3.session import Session
+
+    try:
+        settings = pop3settings.load(config_dir)
+    except ConfigError as exc:
+        _log(f"pop3d: {exc}")
+        if preauth:
+            os.write(1, b"-ERR Server configuration error.\r\n")
+        else:
+            os.write(1, b"-ERR [SYS/TEMP] Server configuration error.\r\n")
+        return 1
+    ip = env.get("TCPREMOTEIP") or env.get("REMOTE_ADDR") or ""
+    port = env.get("TCPREMOTEPORT") or env.get("REMOTE_PORT") or ""
+    local_port = env.get("TCPLOCALPORT")
+    session = Session(settings, None, service=settings.service(local_port), ip=ip, port=port, log=_log)
+    transport = FdTransport(0, 1)
+    if preauth:
+        first = _preauth(session, settings.maildirpath if maildirpath is None else maildirpath)
+        if first.startswith(b"-"):
+            transport.send(first)
+            return 1
+    else:
+        first = b""
+    serve(session, transport, first)
+    return 0
+
+
+def _preauth(session: object, maildirpath: str) -> bytes:
+    """Open the maildrop of an already-authenticated process (AUTHENTICATED set)."""
+    from courier.maildir.maildrop import Maildrop, MaildropError, MaildropLocked
+    from courier.pop3.account import Account
+    from courier.pop3.session import Session
+
+    assert isinstance(session, Session)
+    env = os.environ
+    home = env.get("HOME", "")
+    if home:
+        try:
+            if os.stat(home).st_mode & 0o1000:
+                return b"-ERR Your account is temporarily unavailable (+t bit set on home directory).\r\n"
+        except OSError:
+            pass
+    path = env.get("MAILDIR") or maildirpath
+    if not os.path.isabs(path) and home:
+        path = os.path.join(home, path)
+    try:
+        drop = Maildrop.open(path)
+    except MaildropLocked as exc:
+        return f"-ERR [IN-USE] {exc}\r\n".encode()
+    except MaildropError as exc:
+        return f"-ERR {exc}\r\n".encode()
+    except OSError as exc:
+        return f"-ERR Maildir: {exc.strerror}\r\n".encode()
+    user = env.get("AUTHADDR") or env.get("AUTHENTICATED") or "nobody"
+    return session.enter(Account(user, drop))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,733 @@
+"""One open folder: scan, UIDs, flags, keywords, append, copy, expunge.
+
+Concurrency model (shared with real Courier):
+* messages arrive in new/ (MTA) or cur/ (APPEND/COPY) by link(2) of a complete file;
+* UIDs are assigned only under the folder lock (see lock.py), after re-reading the
+  UID database, and the database is replaced atomically, so no UID is given twice;
+* flag changes are single rename(2)s and need no lock; expunge is unlink(2).
+A message missing from one directory listing may just be mid-rename, so nothing is
+dropped (from the view or the UID database) until a second listing confirms it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import errno
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, BinaryIO
+
+from courier.storage import (
+    Changes,
+    MessageInfo,
+    NoSuchFolder,
+    OverQuota,
+    StorageError,
+    UidValidityChanged,
+)
+
+from . import keywords as kwmod
+from . import quota as quotamod
+from . import uiddb
+from .flags import DELETED, RECENT, SYSTEM_FLAGS, canonical_system_flag, info_flags, make_info
+from .lock import FolderLock
+from .names import UniqueName, size_from_name, sort_key, split_name
+from .settings import MaildirSettings
+from .tmpfile import TmpMessage, fsync_dir, publish, write_tmp
+
+if TYPE_CHECKING:
+    from .store import MaildirStore
+
+_flagsets: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _intern(flags: frozenset[str]) -> frozenset[str]:
+    hit = _flagsets.get(flags)
+    if hit is None:
+        if len(_flagsets) > 10000:
+            _flagsets.clear()
+        _flagsets[flags] = flags
+        hit = flags
+    return hit
+
+
+# A listing: base -> (subdir, filename); subdir is "cur" or "new".
+Listing = dict[str, tuple[str, str]]
+
+
+class MaildirFolder:
+    def __init__(
+        self, store: MaildirStore, name: str, path: str, readonly: bool, settings: MaildirSettings
+    ) -> None:
+        self.name = name
+        self.readonly = readonly
+        self.path = path
+        self._store = store
+        self._settings = settings
+        self._msgs: list[MessageInfo] = []
+        self._uids: list[int] = []
+        self._where: dict[
+            str, tuple[str, str]
+        ] = {}  # base -> (subdir, filename) when not the usual cur/base:info
+        self._kw: dict[str, frozenset[str]] = {}
+        self._kw_stamp: tuple[int, int] | None = None
+        self._dir_stamp: tuple[int, int] | None = None
+        self._recent: set[str] = set()
+        self._uidvalidity = 0
+        self._uidnext = 1
+        self._closed = False
+        if not os.path.isdir(os.path.join(path, "cur")):
+            raise NoSuchFolder("Mailbox does not exist, or must be subscribed to.")
+        if not readonly:
+            from .tmpclean import clean_tmp
+
+            clean_tmp(path, settings.tmp_max_age)
+        self._load()
+
+    # ----- properties -------------------------------------------------------------------------
+    @property
+    def uidvalidity(self) -> int:
+        return self._uidvalidity
+
+    @property
+    def uidnext(self) -> int:
+        return self._uidnext
+
+    @property
+    def keywords_enabled(self) -> bool:
+        return self._settings.keywords != 0
+
+    def messages(self) -> Sequence[MessageInfo]:
+        return self._msgs
+
+    def keywords(self) -> Sequence[str]:
+        return sorted({k for kws in self._kw.values() for k in kws})
+
+    # ----- directory listing ------------------------------------------------------------------
+    def _stamp(self) -> tuple[int, int]:
+        return (
+            os.stat(os.path.join(self.path, "new")).st_mtime_ns,
+            os.stat(os.path.join(self.path, "cur")).st_mtime_ns,
+        )
+
+    def _list(self) -> Listing:
+        found: Listing = {}
+        for sub in ("new", "cur"):
+            try:
+                names = os.listdir(os.path.join(self.path, sub))
+            except FileNotFoundError:
+                raise NoSuchFolder("Mailbox does not exist, or must be subscribed to.") from None
+            for fn in names:
+                if fn.startswith("."):
+                    continue
+                base = split_name(fn)[0] if sub == "cur" else fn.partition(":")[0]
+                if base and (sub == "cur" or base not in found):
+                    found[base] = (sub, fn)
+        return found
+
+    def _confirm(self, listing: Listing, missing: Iterable[str]) -> set[str]:
+        """Of ``missing``, those absent from a second listing too (the rest were mid-rename)."""
+        missing = set(missing)
+        if not missing:
+            return missing
+        again = self._list()
+        for base in list(missing):
+            hit = again.get(base)
+            if hit is not None:
+                listing[base] = hit
+                missing.discard(base)
+        return missing
+
+    def _move_new(self, listing: Listing) -> None:
+        """new/ -> cur/ with an empty info, claiming those messages as recent for this session."""
+        for base, (sub, fn) in list(listing.items()):
+            if sub != "new":
+                continue
+            target = fn if ":" in fn else fn + ":2,"
+            try:
+                os.rename(os.path.join(self.path, "new", fn), os.path.join(self.path, "cur", target))
+            except FileNotFoundError:
+                continue  # another session moved it; it shows up in cur/ on the next listing
+            listing[base] = ("cur", target)
+            self._recent.add(base)
+
+    # ----- UID assignment ---------------------------------------------------------------------
+    def _lock(self) -> FolderLock:
+        return FolderLock(self.path, dotlock=self._settings.uselocks, timeout=self._settings.lock_timeout)
+
+    def _assign(self, listing: Listing, *, claim_recent: bool) -> dict[str, int]:
+        """Under the lock: read the UID database, number unnumbered messages, save. Returns base -> uid."""
+        with self._lock():
+            if claim_recent:
+                # Re-list under the lock so two sessions never both move (and claim) one message.
+                listing.clear()
+                listing.update(self._list())
+                self._move_new(listing)
+            db, old = uiddb.read(self.path)
+            dirty = False
+            if db is None:
+                db = uiddb.UidDb(uiddb.new_uidvalidity(old), 1, [])
+                dirty = True
+            if self._uidvalidity and db.uidvalidity != self._uidvalidity:
+                raise UidValidityChanged("UIDVALIDITY changed: the folder was reset by another program.")
+            uids: dict[str, int] = {}
+            for uid, base in db.entries:
+                uids[base] = uid
+            gone = self._confirm(listing, (b for b in uids if b not in listing))
+            if gone:
+                db.entries = [(u, b) for u, b in db.entries if b not in gone]
+                for b in gone:
+                    del uids[b]
+                dirty = True
+            fresh = sorted((b for b in listing if b not in uids), key=sort_key)
+            for base in fresh:
+                uids[base] = db.nextuid
+                db.entries.append((db.nextuid, base))
+                db.nextuid += 1
+                if claim_recent:
+                    self._recent.add(base)
+            if fresh:
+                dirty = True
+            if dirty:
+                # A folder we may only read keeps its numbering in this session only.
+                with contextlib.suppress(PermissionError):
+                    uiddb.write(self.path, db, fsync=self._settings.fsync, host=self._settings.hostname)
+            self._uidvalidity = db.uidvalidity
+            self._uidnext = db.nextuid
+            return uids
+
+    # ----- building the view ------------------------------------------------------------------
+    def _info_for(self, base: str, sub: str, fn: str, old: MessageInfo | None) -> tuple[int, float]:
+        if old is not None:
+            return old.size, old.internaldate
+        path = os.path.join(self.path, sub, fn)
+        size = size_from_name(fn)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return size or 0, time.time()
+        return (size if size is not None else st.st_size), st.st_mtime
+
+    def _flags_of(self, base: str, sub: str, fn: str) -> frozenset[str]:
+        info = split_name(fn)[1] if sub == "cur" else ""
+        flags = info_flags(info)
+        kws = self._kw.get(base)
+        if kws:
+            flags = flags | kws
+        return _intern(flags)
+
+    def _remember_location(self, base: str, sub: str, fn: str, flags: frozenset[str]) -> None:
+        usual = base + ":" + make_info(flags & SYSTEM_FLAGS)
+        if sub == "cur" and fn == usual:
+            self._where.pop(base, None)
+        else:
+            self._where[base] = (sub, fn)
+
+    def _read_keywords(self, known: Mapping[str, object] | set[str], force: bool = False) -> bool:
+        """Re-read keywords if their directory changed; returns True if it did."""
+        if not self.keywords_enabled:
+            kwmod.ensure_dir(self.path)
+            return False
+        d = kwmod.kwdir(self.path)
+        try:
+            st = os.stat(d)
+            lst = os.stat(os.path.join(d, kwmod.LIST))
+            stamp = (st.st_mtime_ns, lst.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = (0, 0)
+        if not force and stamp == self._kw_stamp and stamp != (0, 0):
+            return False
+        self._kw = kwmod.read(self.path, known, host=self._settings.hostname)
+        try:
+            st = os.stat(d)
+            lst = os.stat(os.path.join(d, kwmod.LIST))
+            self._kw_stamp = (st.st_mtime_ns, lst.st_mtime_ns)
+        except FileNotFoundError:
+            self._kw_stamp = None
+        return True
+
+    def _load(self) -> None:
+        stamp = self._stamp()
+        listing = self._list()
+        if self.readonly:
+            uids = self._assign(listing, claim_recent=False)
+            self._recent = {b for b, (sub, _) in listing.items() if sub == "new"}
+        else:
+            uids = self._assign(listing, claim_recent=True)
+        self._read_keywords(uids, force=True)
+        order = sorted((uid, base) for base, uid in uids.items() if base in listing)
+        msgs: list[MessageInfo] = []
+        for uid, base in order:
+            sub, fn = listing[base]
+            size, mtime = self._info_for(base, sub, fn, None)
+            flags = self._flags_of(base, sub, fn)
+            msgs.append(MessageInfo(uid, base, flags, size, mtime, base in self._recent))
+            self._remember_location(base, sub, fn, flags)
+        self._msgs = msgs
+        self._uids = [m.uid for m in msgs]
+        self._dir_stamp = stamp if _settled(stamp) else None
+
+    def refresh(self) -> Changes:
+        self._check_open()
+        stamp = self._stamp()
+        current = {m.key: m for m in self._msgs}
+        kw_changed = False
+        if stamp == self._dir_stamp:
+            kw_changed = self._read_keywords(current)
+            if not kw_changed:
+                return Changes((), (), ())
+            listing: Listing = {m.key: self._location(m) for m in self._msgs}
+        else:
+            listing = self._list()
+        uids: dict[str, int] = {}
+        has_new = not self.readonly and any(sub == "new" for sub, _ in listing.values())
+        if has_new or any(b not in current for b in listing):
+            uids = self._assign(listing, claim_recent=not self.readonly)
+            if self.readonly:
+                self._recent |= {b for b, (sub, _) in listing.items() if sub == "new"}
+        missing = self._confirm(listing, (k for k in current if k not in listing))
+        if not kw_changed:
+            self._read_keywords(set(listing) | set(current))
+        expunged: list[int] = []
+        flag_changes: list[MessageInfo] = []
+        kept: list[MessageInfo] = []
+        for m in self._msgs:
+            hit = listing.get(m.key)
+            if m.key in missing or hit is None:
+                expunged.append(m.uid)
+                self._where.pop(m.key, None)
+                continue
+            sub, fn = hit
+            flags = self._flags_of(m.key, sub, fn)
+            if flags != m.flags:
+                m = MessageInfo(m.uid, m.key, flags, m.size, m.internaldate, m.recent)
+                flag_changes.append(m)
+            self._remember_location(m.key, sub, fn, flags)
+            kept.append(m)
+        added: list[MessageInfo] = []
+        fresh = [b for b in listing if b not in current and b in uids]
+        for base in sorted(fresh, key=uids.__getitem__):
+            sub, fn = listing[base]
+            size, mtime = self._info_for(base, sub, fn, None)
+            flags = self._flags_of(base, sub, fn)
+            info = MessageInfo(uids[base], base, flags, size, mtime, base in self._recent)
+            self._remember_location(base, sub, fn, flags)
+            added.append(info)
+        if added and kept and added[0].uid < kept[-1].uid:  # pragma: no cover - UIDs only grow
+            kept = sorted(kept + added, key=lambda m: m.uid)
+        else:
+            kept.extend(added)
+        self._msgs = kept
+        self._uids = [m.uid for m in kept]
+        self._dir_stamp = stamp if _settled(stamp) else None
+        return Changes(expunged, added, flag_changes)
+
+    # ----- lookups ----------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError("Mailbox is closed.")
+
+    def _index(self, uid: int) -> int:
+        i = bisect.bisect_left(self._uids, uid)
+        if i == len(self._uids) or self._uids[i] != uid:
+            raise StorageError(f"No message with UID {uid}.")
+        return i
+
+    def _location(self, m: MessageInfo) -> tuple[str, str]:
+        hit = self._where.get(m.key)
+        if hit is not None:
+            return hit
+        return "cur", m.key + ":" + make_info(m.flags & SYSTEM_FLAGS)
+
+    def _relocate(self, m: MessageInfo) -> tuple[str, str] | None:
+        """Find a message whose file was renamed by someone else."""
+        listing = self._list()
+        hit = listing.get(m.key)
+        if hit is not None:
+            self._where[m.key] = hit
+        return hit
+
+    def message_path(self, uid: int) -> str:
+        m = self._msgs[self._index(uid)]
+        sub, fn = self._location(m)
+        path = os.path.join(self.path, sub, fn)
+        if os.path.exists(path):
+            return path
+        hit = self._relocate(m)
+        if hit is None:
+            raise StorageError("Message was expunged by another session.")
+        return os.path.join(self.path, *hit)
+
+    def open_message(self, uid: int) -> BinaryIO:
+        self._check_open()
+        for _attempt in range(3):
+            path = self.message_path(uid)
+            try:
+                return open(path, "rb")
+            except FileNotFoundError:
+                self._relocate(self._msgs[self._index(uid)])
+        raise StorageError("Message was expunged by another session.")
+
+    # ----- flags ------------------------------------------------------------------------------
+    def _rename_flags(self, m: MessageInfo, system: frozenset[str]) -> None:
+        for _attempt in range(5):
+            sub, fn = self._location(m)
+            info = split_name(fn)[1] if sub == "cur" else ""
+            target = m.key + ":" + make_info(system, info)
+            if sub == "cur" and fn == target:
+                return
+            try:
+                os.rename(os.path.join(self.path, sub, fn), os.path.join(self.path, "cur", target))
+            except FileNotFoundError:
+                if self._relocate(m) is None:
+                    raise StorageError("Message was expunged by another session.") from None
+                continue
+            if target == m.key + ":" + make_info(system):
+                self._where.pop(m.key, None)
+            else:
+                self._where[m.key] = ("cur", target)
+            return
+        raise StorageError("Message is being changed by another session; try again.")
+
+    def _quota_root(self) -> str:
+        return self._store.maildir
+
+    def _counted_folder(self) -> bool:
+        return self._store.counts_folder(self.path)
+
+    def set_flags(
+        self,
+        uids: Iterable[int],
+        add: frozenset[str],
+        remove: frozenset[str],
+        replace: frozenset[str] | None = None,
+    ) -> Sequence[MessageInfo]:
+        self._check_open()
+        add_sys, add_kw = _split_flags(add)
+        rem_sys, rem_kw = _split_flags(remove)
+        rep_sys, rep_kw = _split_flags(replace) if replace is not None else (frozenset(), frozenset())
+        if (add_kw or rep_kw) and not self.keywords_enabled:
+            raise StorageError("Keywords are not enabled on this server.")
+        out: list[MessageInfo] = []
+        kw_touched = False
+        for uid in uids:
+            i = self._index(uid)
+            m = self._msgs[i]
+            old_sys = m.flags & SYSTEM_FLAGS
+            old_kw = m.flags - SYSTEM_FLAGS
+            if replace is not None:
+                new_sys, new_kw = rep_sys, rep_kw
+            else:
+                new_sys = (old_sys | add_sys) - rem_sys
+                new_kw = _kw_union(old_kw, add_kw, rem_kw)
+            if new_sys != old_sys:
+                self._quota_deleted_toggle(m, DELETED in old_sys, DELETED in new_sys)
+                self._rename_flags(m, new_sys)
+            if self.keywords_enabled and new_kw != old_kw:
+                new_kw = self._save_keywords(m.key, old_kw, new_kw, add_kw, rem_kw, replace is not None)
+                kw_touched = True
+            flags = _intern(frozenset(new_sys | new_kw))
+            if flags != m.flags:
+                m = MessageInfo(m.uid, m.key, flags, m.size, m.internaldate, m.recent)
+                self._msgs[i] = m
+            out.append(m)
+        if kw_touched:
+            self._kw_stamp = None
+        return out
+
+    def _save_keywords(
+        self,
+        base: str,
+        old: frozenset[str],
+        new: frozenset[str],
+        add: frozenset[str],
+        rem: frozenset[str],
+        replacing: bool,
+    ) -> frozenset[str]:
+        atomic = self._settings.keywords == 1
+        for _attempt in range(50):
+            if kwmod.save(self.path, base, new, atomic=atomic, host=self._settings.hostname):
+                break
+            # Another update for this message is pending: fold it in and recompute from it.
+            self._kw = kwmod.read(self.path, {m.key for m in self._msgs}, host=self._settings.hostname)
+            current = self._kw.get(base, frozenset())
+            new = new if replacing else _kw_union(current, add, rem)
+        else:
+            raise StorageError("An error occured while updating keywords: busy.")
+        if new:
+            self._kw[base] = new
+        else:
+            self._kw.pop(base, None)
+        return new
+
+    def _quota_deleted_toggle(self, m: MessageInfo, was: bool, now: bool) -> None:
+        """Courier takes \\Deleted messages off the quota (unless trash is counted)."""
+        if was == now or self._settings.trash_quota or not self._counted_folder():
+            return
+        root = self._quota_root()
+        if now:
+            quotamod.add(root, -m.size, -1)
+        else:
+            if not quotamod.check(
+                root, m.size, 1, self._settings.quota, self._settings.trash_folder, self._settings.trash_quota
+            ):
+                raise OverQuota("Mailbox over quota: cannot undelete.", code="OVERQUOTA")
+            quotamod.add(root, m.size, 1)
+
+    # ----- expunge ----------------------------------------------------------------------------
+    def expunge(self, uids: Iterable[int] | None = None) -> Sequence[int]:
+        self._check_open()
+        if self.readonly:
+            raise StorageError("Cannot expunge read-only mailbox.")
+        wanted = None if uids is None else set(uids)
+        removed: list[int] = []
+        gone_keys: set[str] = set()
+        freed_bytes = freed_msgs = 0
+        for m in self._msgs:
+            if DELETED not in m.flags or (wanted is not None and m.uid not in wanted):
+                continue
+            for _attempt in range(5):
+                sub, fn = self._location(m)
+                try:
+                    os.unlink(os.path.join(self.path, sub, fn))
+                    break
+                except FileNotFoundError:
+                    if self._relocate(m) is None:
+                        break  # already gone
+            else:
+                continue
+            if self._settings.trash_quota:  # otherwise \\Deleted already took it off the quota
+                freed_bytes += m.size
+                freed_msgs += 1
+            removed.append(m.uid)
+            gone_keys.add(m.key)
+        if not removed:
+            return removed
+        if freed_msgs and self._counted_folder():
+            quotamod.add(self._quota_root(), -freed_bytes, -freed_msgs)
+        self._msgs = [m for m in self._msgs if m.key not in gone_keys]
+        self._uids = [m.uid for m in self._msgs]
+        for k in gone_keys:
+            self._where.pop(k, None)
+            if self._kw.pop(k, None) is not None and self.keywords_enabled:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(kwmod.kwdir(self.path), k))
+        self._dir_stamp = None
+        return removed
+
+    # ----- append / copy ----------------------------------------------------------------------
+    def _writer(self) -> FolderWriter:
+        return FolderWriter(self._store, self.path, self._settings, self._uidvalidity)
+
+    def _adopt(
+        self, bases: list[str], uids: list[int], files: list[str], flags: list[frozenset[str]]
+    ) -> None:
+        """Add messages we numbered ourselves to the view (not recent)."""
+        for base, uid, fn, fl in zip(bases, uids, files, flags, strict=True):
+            if fl - SYSTEM_FLAGS:
+                self._kw[base] = fl - SYSTEM_FLAGS
+            size, mtime = self._info_for(base, "cur", fn, None)
+            info = MessageInfo(uid, base, _intern(fl), size, mtime, False)
+            self._remember_location(base, "cur", fn, info.flags)
+            if self._uids and uid <= self._uids[-1]:
+                pos = bisect.bisect_left(self._uids, uid)
+                if pos < len(self._uids) and self._uids[pos] == uid:
+                    continue
+                self._msgs.insert(pos, info)
+                self._uids.insert(pos, uid)
+            else:
+                self._msgs.append(info)
+                self._uids.append(uid)
+        self._uidnext = max(self._uidnext, max(uids, default=0) + 1)
+        self._kw_stamp = None
+        self._dir_stamp = None
+
+    def append(
+        self, chunks: Iterable[bytes], flags: frozenset[str] = frozenset(), internaldate: float | None = None
+    ) -> int:
+        self._check_open()
+        sys_flags, kw_flags = _split_flags(flags)
+        if kw_flags and not self.keywords_enabled:
+            raise StorageError("Keywords are not enabled on this server.")
+        writer = self._writer()
+        tmp = write_tmp(
+            self.path,
+            chunks,
+            host=self._settings.hostname,
+            fsync=self._settings.fsync,
+            mtime=internaldate,
+        )
+        try:
+            writer.check_quota([tmp], [sys_flags])
+            bases, files, uids = writer.link_and_number([tmp], [sys_flags], [kw_flags])
+        finally:
+            tmp.discard()
+        self._adopt(bases, uids, files, [sys_flags | kw_flags])
+        return uids[0]
+
+    def copy_to(self, uids: Sequence[int], target: str) -> Sequence[tuple[int, int]]:
+        self._check_open()
+        dest_path = self._store.folder_dir(target)
+        if not os.path.isdir(os.path.join(dest_path, "cur")):
+            raise NoSuchFolder("Mailbox does not exist.", code="TRYCREATE")
+        same = os.path.abspath(dest_path) == os.path.abspath(self.path)
+        dest = self._writer() if same else FolderWriter(self._store, dest_path, self._settings, 0)
+        tmps: list[TmpMessage] = []
+        src_uids: list[int] = []
+        sys_flags: list[frozenset[str]] = []
+        kw_flags: list[frozenset[str]] = []
+        try:
+            for uid in uids:
+                m = self._msgs[self._index(uid)]
+                s, k = _split_flags(m.flags)
+                if not self._settings.keywords:
+                    k = frozenset()
+                src = self.message_path(uid)
+                uname = UniqueName.new(self._settings.hostname)
+                tmp_path = os.path.join(dest_path, "tmp", uname.tmp())
+                try:
+                    os.link(src, tmp_path)
+                except OSError as exc:
+                    if exc.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EMLINK):
+                        raise
+                    _copy_file(src, tmp_path, self._settings.fsync)
+                tmps.append(TmpMessage(dest_path, uname, tmp_path, m.size, os.stat(tmp_path)))
+                src_uids.append(uid)
+                sys_flags.append(s)
+                kw_flags.append(k)
+            if not tmps:
+                return []
+            dest.check_quota(tmps, sys_flags)
+            bases, files, new_uids = dest.link_and_number(tmps, sys_flags, kw_flags)
+        finally:
+            for t in tmps:
+                t.discard()
+        if same:
+            self._adopt(bases, new_uids, files, [s | k for s, k in zip(sys_flags, kw_flags, strict=True)])
+        return list(zip(src_uids, new_uids, strict=True))
+
+    def close(self) -> None:
+        self._closed = True
+
+
+class FolderWriter:
+    """Adds complete messages to a folder (its own or a COPY target) without loading its view."""
+
+    def __init__(self, store: MaildirStore, path: str, settings: MaildirSettings, uidvalidity: int) -> None:
+        self.store = store
+        self.path = path
+        self.settings = settings
+        self.uidvalidity = uidvalidity
+
+    def _counted(self) -> bool:
+        return self.store.counts_folder(self.path)
+
+    def quota_delta(self, tmps: Sequence[TmpMessage], sys_flags: Sequence[frozenset[str]]) -> tuple[int, int]:
+        nbytes = nmsgs = 0
+        for t, s in zip(tmps, sys_flags, strict=True):
+            if DELETED in s and not self.settings.trash_quota:
+                continue
+            nbytes += t.size
+            nmsgs += 1
+        return nbytes, nmsgs
+
+    def check_quota(self, tmps: Sequence[TmpMessage], sys_flags: Sequence[frozenset[str]]) -> None:
+        if not self._counted():
+            return
+        nbytes, nmsgs = self.quota_delta(tmps, sys_flags)
+        s = self.settings
+        if nmsgs and not quotamod.check(
+            self.store.maildir, nbytes, nmsgs, s.quota, s.trash_folder, s.trash_quota
+        ):
+            raise OverQuota("Mailbox over quota", code="OVERQUOTA")
+
+    def link_and_number(
+        self,
+        tmps: Sequence[TmpMessage],
+        sys_flags: Sequence[frozenset[str]],
+        kw_flags: Sequence[frozenset[str]],
+    ) -> tuple[list[str], list[str], list[int]]:
+        """Make the messages visible in cur/ and number them, under the folder lock so no
+        other session can number them first."""
+        s = self.settings
+        for t, k in zip(tmps, kw_flags, strict=True):
+            if k:  # keywords first: a message is never visible without them
+                kwmod.save(self.path, t.base(), k, atomic=False, host=s.hostname)
+        bases: list[str] = []
+        files: list[str] = []
+        with FolderLock(self.path, dotlock=s.uselocks, timeout=s.lock_timeout):
+            db, old = uiddb.read(self.path)
+            if db is None:
+                if self.uidvalidity:
+                    raise UidValidityChanged("UIDVALIDITY changed: the folder was reset by another program.")
+                db = uiddb.UidDb(uiddb.new_uidvalidity(old), 1, [])
+            if self.uidvalidity and db.uidvalidity != self.uidvalidity:
+                raise UidValidityChanged("UIDVALIDITY changed: the folder was reset by another program.")
+            for t, sf in zip(tmps, sys_flags, strict=True):
+                files.append(publish(t, "cur", make_info(sf)))
+                bases.append(t.base())
+            if s.fsync:
+                fsync_dir(os.path.join(self.path, "cur"))
+            uids = []
+            for base in bases:
+                uids.append(db.nextuid)
+                db.entries.append((db.nextuid, base))
+                db.nextuid += 1
+            uiddb.write(self.path, db, fsync=s.fsync, host=s.hostname)
+        if self._counted():
+            nbytes, nmsgs = self.quota_delta(tmps, sys_flags)
+            if nmsgs:
+                quotamod.add(self.store.maildir, nbytes, nmsgs)
+        return bases, files, uids
+
+
+def _settled(stamp: tuple[int, int]) -> bool:
+    """A directory mtime is trusted only once it is old enough that a change in the same clock
+    tick cannot hide behind it."""
+    return max(stamp) < time.time_ns() - 2_000_000_000
+
+
+def _split_flags(flags: frozenset[str] | None) -> tuple[frozenset[str], frozenset[str]]:
+    if not flags:
+        return frozenset(), frozenset()
+    sys: set[str] = set()
+    kws: set[str] = set()
+    for f in flags:
+        if f.startswith("\\"):
+            c = canonical_system_flag(f)
+            if c is None:
+                if f.lower() == RECENT.lower():
+                    continue  # \Recent is per session, never stored
+                raise StorageError(f"Unknown system flag {f}.")
+            sys.add(c)
+        else:
+            kws.add(f)
+    return frozenset(sys), frozenset(kws)
+
+
+def _kw_union(old: frozenset[str], add: frozenset[str], rem: frozenset[str]) -> frozenset[str]:
+    """Keywords compare case-insensitively; an existing spelling is kept."""
+    drop = {k.lower() for k in rem}
+    result = {k for k in old if k.lower() not in drop}
+    have = {k.lower() for k in result}
+    for k in add:
+        if k.lower() not in have:
+            result.add(k)
+            have.add(k.lower())
+    return frozenset(result)
+
+
+def _copy_file(src: str, dst: str, fsync: bool) -> None:
+    with open(src, "rb") as fi, open(dst, "xb") as fo:
+        while True:
+            buf = fi.read(1 << 16)
+            if not buf:
+                break
+            fo.write(buf)
+        fo.flush()
+        if fsync:
+            os.fsync(fo.fileno())
+        st = os.fstat(fi.fileno())
+        os.utime(fo.fileno(), (st.st_atime, st.st_mtime))

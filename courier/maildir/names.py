@@ -1,0 +1,91 @@
+"""Maildir file names: Courier's unique-name form, the ``:2,`` info suffix, and the ``,S=`` size."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import time
+from dataclasses import dataclass
+
+_counter = itertools.count()
+_hostname: str | None = None
+
+
+def hostname(override: str | None = None) -> str:
+    """The host part of new names; "/" and ":" are escaped as qmail and Courier readers expect."""
+    global _hostname
+    name = override
+    if name is None:
+        if _hostname is None:
+            _hostname = socket.gethostname() or "localhost"
+        name = _hostname
+    return name.replace("/", "\\057").replace(":", "\\072")
+
+
+def split_name(filename: str) -> tuple[str, str]:
+    """Split ``base:info`` into (base, info); a name without ``:`` has empty info."""
+    base, sep, info = filename.rpartition(":")
+    if not sep:
+        return filename, ""
+    return base, info
+
+
+def size_from_name(filename: str) -> int | None:
+    """The ``,S=<bytes>`` size recorded in a name, if any."""
+    base = split_name(filename)[0]
+    at = base.find(",S=")
+    if at < 0:
+        return None
+    digits = []
+    for ch in base[at + 3 :]:
+        if not ch.isdigit():
+            break
+        digits.append(ch)
+    return int("".join(digits)) if digits else None
+
+
+def is_message_name(filename: str) -> bool:
+    """Entries of cur/ and new/ that are messages (dot files are not, by convention)."""
+    return bool(filename) and not filename.startswith(".")
+
+
+@dataclass(frozen=True, slots=True)
+class UniqueName:
+    """Parts of Courier's unique name ``<secs>.M<usecs>P<pid>[V<dev>I<ino>]_<uniq>.<host>[,S=<size>]``."""
+
+    secs: int
+    usecs: int
+    pid: int
+    uniq: str
+    host: str
+
+    @classmethod
+    def new(cls, host: str | None = None, uniq: str | None = None) -> UniqueName:
+        now = time.time()
+        secs = int(now)
+        tag = uniq if uniq is not None else str(next(_counter))
+        return cls(secs, int((now - secs) * 1_000_000), os.getpid(), tag, hostname(host))
+
+    def tmp(self) -> str:
+        """The name in tmp/ (no device and inode yet)."""
+        return f"{self.secs}.M{self.usecs}P{self.pid}_{self.uniq}.{self.host}"
+
+    def final(self, st: os.stat_result, size: int | None) -> str:
+        """The delivered base name, with the file's device and inode as 16 upper-case hex digits."""
+        name = (
+            f"{self.secs}.M{self.usecs}P{self.pid}V{st.st_dev:016X}I{st.st_ino:016X}_{self.uniq}.{self.host}"
+        )
+        if size is not None and size > 0:
+            name += f",S={size}"
+        return name
+
+
+def sort_key(base: str) -> tuple[int, str]:
+    """Order in which unnumbered messages get UIDs: by the delivery time at the front of the name."""
+    digits = 0
+    for ch in base:
+        if not ch.isdigit():
+            break
+        digits += 1
+    return (int(base[:digits]) if 0 < digits < 19 else 0, base)

@@ -1,0 +1,239 @@
+"""Courier's ``courierpop3dsizelist``: POP3 UIDLs and cached sizes of one maildir.
+
+The file (in the maildir's top directory) is what keeps a POP3 client's
+"already downloaded" list valid, so we read and write it exactly as Courier does::
+
+    /3 <nextuid> <stamp>
+    <filename> <crlf-size> <uid>:<stamp>:<utf8>
+
+Version 2 lines lack ``:<utf8>`` and are still read.  The UIDL of a message is
+``UID<uid>-<stamp>`` (``UID<uid>`` when the stamp is 0; a message whose uid is 0
+falls back to Courier's oldest form, derived from the file name).  Messages are
+matched to entries by the file name up to the ``:`` info suffix, in Courier's
+order: the leading number of the name (arrival time), then the name's bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+FILENAME = "courierpop3dsizelist"
+VERSION = 3
+
+_LEADING_NUMBER = re.compile(rb"\s*([+-]?\d+)")
+_LONG_MAX = 2**63 - 1
+_EIGHT_BIT = re.compile(rb"[\x80-\xff]")
+# C's "char" is signed on the platforms Courier runs on: bytes >= 0x80 sort first.
+_SIGNED_ORDER = bytes(((b + 128) % 256) for b in range(256))
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    filename: str  # base name as last seen, with its ":2,<flags>" suffix
+    size: int  # size in CRLF terms (what STAT/LIST/RETR report)
+    uid: int
+    stamp: int
+    utf8: bool = False  # 8-bit header bytes (Courier's RFC2045_ERR8BITHEADER)
+
+    @property
+    def uidl(self) -> str:
+        if self.uid == 0:
+            return legacy_uidl(self.filename)
+        return f"UID{self.uid}-{self.stamp}" if self.stamp else f"UID{self.uid}"
+
+    def format(self) -> bytes:
+        name = os.fsencode(self.filename)
+        return b"%s %d %d:%d:%d\n" % (name, self.size, self.uid, self.stamp, int(self.utf8))
+
+
+@dataclass(frozen=True, slots=True)
+class SizeList:
+    nextuid: int
+    stamp: int
+    entries: tuple[Entry, ...]  # in sort_key order
+    version: int = VERSION
+
+    def format(self) -> bytes:
+        head = b"/%d %d %d\n" % (VERSION, self.nextuid, self.stamp)
+        return head + b"".join(e.format() for e in self.entries)
+
+
+def legacy_uidl(filename: str) -> str:
+    """Courier's version-0 UIDL: the name up to ``:``, unsafe bytes as ``+XX``."""
+    out = []
+    for b in os.fsencode(filename).split(b":", 1)[0]:
+        if b < 0x21 or b > 0x7E or b in b"'\"+":
+            out.append(f"+{b:02X}")
+        else:
+            out.append(chr(b))
+    return "".join(out)
+
+
+def sort_key(filename: str) -> tuple[int, bytes]:
+    """Courier's message order and identity: leading number, then the name up to ``:``.
+
+    Two names with equal keys are the same message (only the info after ``:`` differs).
+    """
+    raw = os.fsencode(filename)
+    m = _LEADING_NUMBER.match(raw)
+    number = max(-_LONG_MAX - 1, min(_LONG_MAX, int(m.group(1)))) if m else 0
+    # Courier would tell "x" from "x:2," apart and give a message a new UIDL when a
+    # program adds the info suffix; the name before ":" is what identifies it.
+    return number, raw.split(b":", 1)[0].translate(_SIGNED_ORDER)
+
+
+def parse(data: bytes, now: int) -> SizeList | None:
+    """Parse the file's bytes; None when the header is not one Courier would accept.
+
+    Lines that do not parse are skipped, as Courier skips them; an unterminated
+    last line is ignored (a write that was cut short).
+    """
+    head, nl, rest = data.partition(b"\n")
+    m = re.fullmatch(rb"/\s*([+-]?\d+)\s+(\d+)(?:\s+(\d+))?\b.*", head, re.S)
+    if not nl or m is None or int(m.group(1)) not in (VERSION, VERSION - 1):
+        return None
+    nextuid = int(m.group(2))
+    stamp = int(m.group(3)) if m.group(3) is not None else now
+    entries: list[Entry] = []
+    lines = rest.split(b"\n")
+    for line in lines[:-1]:  # the last piece has no newline: incomplete
+        entry = _parse_line(line)
+        if entry is not None:
+            entries.append(entry)
+    entries.sort(key=lambda e: sort_key(e.filename))
+    return SizeList(nextuid=nextuid, stamp=stamp, entries=tuple(entries), version=int(m.group(1)))
+
+
+_LINE_TAIL = re.compile(rb"(\d+):(\d+)(?::(-?\d+))?")
+
+
+def _parse_line(line: bytes) -> Entry | None:
+    name, sep, tail = line.rpartition(b" ")
+    if not sep:
+        return None
+    name, sep, size = name.rpartition(b" ")
+    if not sep or not name or not size.isdigit():
+        return None
+    m = _LINE_TAIL.match(tail)
+    if m is None:
+        return None
+    utf8 = m.group(3) is not None and int(m.group(3)) != 0
+    return Entry(os.fsdecode(name), int(size), int(m.group(1)), int(m.group(2)), utf8)
+
+
+def read(maildir: str, now: int | None = None) -> SizeList | None:
+    """Read ``<maildir>/courierpop3dsizelist``; None if absent or unusable."""
+    try:
+        with open(os.path.join(maildir, FILENAME), "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return None
+    return parse(data, int(time.time()) if now is None else now)
+
+
+def write(maildir: str, sizelist: SizeList) -> None:
+    """Replace the file atomically (written in tmp/, then renamed), as Courier does."""
+    now = time.time()
+    host = socket.gethostname().replace("/", "_").replace(":", "_")
+    tmpname = os.path.join(maildir, "tmp", f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}_pop3.{host}")
+    fd = os.open(tmpname, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(sizelist.format())
+        os.rename(tmpname, os.path.join(maildir, FILENAME))
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmpname)
+        raise
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    entries: tuple[Entry, ...]  # one per current file, sort order
+    new: frozenset[str]  # file names that got a fresh UID
+    nextuid: int
+    stamp: int
+    changed: bool  # the file must be rewritten
+
+
+def merge(
+    previous: SizeList | None,
+    filenames: Iterable[str],
+    measure: Callable[[str], tuple[int, bool]],
+    now: int,
+) -> Merged:
+    """Give every current file its UID: keep known ones, number new ones in order.
+
+    ``measure(name)`` returns ``(crlf_size, utf8)`` for a file not in the list.
+    """
+    names = sorted(filenames, key=sort_key)
+    old: Sequence[Entry] = previous.entries if previous else ()
+    nextuid = previous.nextuid if previous else 1
+    stamp = previous.stamp if previous else now
+    changed = previous is None or previous.version != VERSION
+    entries: list[Entry] = []
+    new: set[str] = set()
+    n = 0
+    for name in names:
+        key = sort_key(name)
+        while n < len(old) and sort_key(old[n].filename) < key:
+            n += 1
+            changed = True  # an entry whose message is gone
+        if n < len(old) and sort_key(old[n].filename) == key:
+            e = old[n]
+            entries.append(Entry(name, e.size, e.uid, e.stamp, e.utf8))
+            n += 1
+        else:
+            size, utf8 = measure(name)
+            entries.append(Entry(name, size, nextuid, stamp, utf8))
+            new.add(name)
+            nextuid += 1
+            changed = True
+    if n < len(old):
+        changed = True
+    return Merged(tuple(entries), frozenset(new), nextuid, stamp, changed)
+
+
+def measure_file(path: str) -> tuple[int, bool]:
+    """A file's size as POP3 sends it (CRLF line ends) and whether its header has 8-bit bytes.
+
+    A line already ending in CRLF is sent as is; a last line without a newline
+    gets one.
+    """
+    size = 0
+    lf = crlf = 0
+    last = b""
+    utf8 = False
+    header_done = False
+    carry = b""
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 16):
+            size += len(chunk)
+            lf += chunk.count(b"\n")
+            crlf += chunk.count(b"\r\n") + (1 if last == b"\r" and chunk[:1] == b"\n" else 0)
+            last = chunk[-1:]
+            if not header_done:
+                text = carry + chunk
+                end = _header_end(text)
+                head = text if end < 0 else text[:end]
+                if _EIGHT_BIT.search(head):
+                    utf8 = True
+                if end >= 0:
+                    header_done = True
+                carry = text[-3:]
+    if size and last != b"\n":
+        size += 2
+    return size + lf - crlf, utf8
+
+
+def _header_end(text: bytes) -> int:
+    ends = [i for i in (text.find(b"\n\n"), text.find(b"\n\r\n")) if i >= 0]
+    if text.startswith((b"\n", b"\r\n")):
+        ends.append(0)
+    return min(ends) if ends else -1

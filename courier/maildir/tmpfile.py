@@ -1,0 +1,112 @@
+"""Write a message into tmp/, then make it visible in new/ or cur/ with one link(2).
+
+The file is complete and (optionally) fsynced before any reader can see it; a
+kill at any moment leaves at worst an invisible file in tmp/ that the stale-tmp
+cleaner removes later.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .names import UniqueName
+
+
+@dataclass(slots=True)
+class TmpMessage:
+    folder: str  # the folder directory (holds tmp/ cur/ new/)
+    name: UniqueName
+    path: str  # tmp/ path
+    size: int
+    st: os.stat_result
+
+    def base(self) -> str:
+        return self.name.final(self.st, self.size)
+
+    def discard(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+def _crlf_to_lf(chunks: Iterable[bytes]) -> Iterable[bytes]:
+    held = b""
+    for chunk in chunks:
+        if not chunk:
+            continue
+        data = held + chunk
+        held = b""
+        if data.endswith(b"\r"):
+            data, held = data[:-1], b"\r"
+        yield data.replace(b"\r\n", b"\n")
+    if held:
+        yield held
+
+
+def write_tmp(
+    folder: str,
+    chunks: Iterable[bytes],
+    *,
+    crlf_to_lf: bool = True,
+    host: str | None = None,
+    fsync: bool = True,
+    mtime: float | None = None,
+    mode: int = 0o666,
+) -> TmpMessage:
+    """Stream ``chunks`` into a new file in ``folder``/tmp/ and return it (not yet visible)."""
+    tmpdir = os.path.join(folder, "tmp")
+    for _attempt in range(100):
+        uname = UniqueName.new(host)
+        path = os.path.join(tmpdir, uname.tmp())
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        except FileExistsError:
+            continue
+        break
+    else:  # pragma: no cover - a hundred collisions means something else is wrong
+        raise OSError(errno.EEXIST, "cannot create a unique file", tmpdir)
+    size = 0
+    try:
+        with os.fdopen(fd, "wb", buffering=65536) as out:
+            for data in _crlf_to_lf(chunks) if crlf_to_lf else chunks:
+                out.write(data)
+                size += len(data)
+            out.flush()
+            if fsync:
+                os.fsync(out.fileno())
+            if mtime is not None:
+                os.utime(out.fileno(), (mtime, mtime))
+            st = os.fstat(out.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+    return TmpMessage(folder, uname, path, size, st)
+
+
+def publish(msg: TmpMessage, subdir: str, info: str | None = None) -> str:
+    """Link the tmp/ file into ``subdir`` ("new" or "cur") under its final name; returns the file name."""
+    name = msg.base()
+    if info is not None:
+        name += ":" + info
+    target = os.path.join(msg.folder, subdir, name)
+    try:
+        os.link(msg.path, target)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP):
+            raise
+        os.rename(msg.path, target)  # file systems without hard links
+        return name
+    os.unlink(msg.path)
+    return name
+
+
+def fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
