@@ -26,7 +26,6 @@ class Context(Protocol):
     def values(self) -> Mapping[str, str]: ...
 
 
-
 def log(module: str, message: str) -> None:
     """One line for the log (authdaemond's stderr goes to journald or courierlogger)."""
     sys.stderr.write(f"{module}: {message}\n")
