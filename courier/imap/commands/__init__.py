@@ -6,6 +6,7 @@ from __future__ import annotations
 def load() -> None:
     from courier.imap.commands import (  # noqa: F401
         append,
+        auth,
         basic,
         fetch,
         folders,
