@@ -96,7 +96,6 @@ def start_imapd(
 @pytest.fixture
 def imap_server(tmp_path: Path, system_user: tuple[str, int, int]) -> Iterator[ImapServer]:
     from courier.maildir.create import make_maildir
-    from courier.maildir.deliver import deliver
     from tests.authfixtures import Account, start_authdaemond
     from tests.imap.transcript import SIMPLE, THIRD, lf
 
@@ -109,8 +108,9 @@ def imap_server(tmp_path: Path, system_user: tuple[str, int, int]) -> Iterator[I
         home.mkdir()
         maildir = home / "Maildir"
         make_maildir(str(maildir))
-        deliver(str(maildir), lf(SIMPLE))
-        deliver(str(maildir), lf(THIRD))
+        # as an MTA would, with names that fix the order (UIDs 1 and 2)
+        (maildir / "new" / "1700000000.M1P1.test").write_bytes(lf(SIMPLE))
+        (maildir / "new" / "1700000001.M2P2.test").write_bytes(lf(THIRD))
         for dirpath, dirnames, filenames in os.walk(home):
             for n in [dirpath, *(os.path.join(dirpath, f) for f in dirnames + filenames)]:
                 os.chown(n, uid, gid)

@@ -12,5 +12,6 @@ def load() -> None:
         folders,
         idle,
         quota,
+        search,
         selected,
     )
