@@ -61,10 +61,11 @@ def test_mime_shaped_garbage(chunks: list[bytes]) -> None:
     data = b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n" + b"".join(chunks)
     root = parse(data)
     _walk(root, len(data))
+    sec = section(data, root, (1,), "")
+    assert len(sec.read()) == sec.size
     for ent in [root, *root.children]:
-        sec = section(data, root, (1,), "")
-        assert len(sec.read()) == sec.size
-        assert ent.size == (ent.end - ent.bstart) + data.count(b"\n", ent.bstart, ent.end)
+        if not ent.children:  # sizes are reported for leaves and message/rfc822 only
+            assert ent.size == (ent.end - ent.bstart) + data.count(b"\n", ent.bstart, ent.end)
 
 
 def test_deep_nesting_is_bounded() -> None:
@@ -130,7 +131,8 @@ def test_nested_structure_and_part_numbers() -> None:
     assert m.section((2, 2)).read() == b"q2"
     assert m.section((2, 3)).read() == b""
     assert m.section((1, 1, 1)).read() == b""
-    assert m.section((1,), "HEADER").read() == b""
+    # HEADER of a part that is not message/rfc822: its own header, as Courier answers
+    assert m.section((1,), "HEADER").read() == b"Content-Type: multipart/alternative; boundary=inner\r\n\r\n"
     assert m.section((2,), "TEXT").read().startswith(b"--q\r\n")
     assert m.section((2,)).size == len(m.section((2,)).read())
     root = m.root
