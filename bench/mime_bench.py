@@ -73,6 +73,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         _timed("parse + ENVELOPE + BODYSTRUCTURE", len(files), envelope_and_structure)
 
+        def envelope_only() -> None:
+            for f in files:
+                with Message.open(f) as m:
+                    m.envelope()
+
+        _timed("ENVELOPE only (header block)", len(files), envelope_only)
+
         stamps = [(os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files]
         cache_path = str(Path(tmp) / "summaries")
         filled = SummaryCache(cache_path)
