@@ -43,10 +43,8 @@ def base_subject(subject: str) -> tuple[str, bool]:
             if run_end == 0:
                 break
             rest = s[run_end:]
-            if rest.strip(" \t"):
-                s = rest
-            else:
-                s = s[s.rindex("[", 0, run_end) :]
+            # blobs before text go; if only blobs are left, the last one stays
+            s = rest if rest.strip(" \t") else s[s.rindex("[", 0, run_end) :]
             break
         # (6) [fwd: ...]
         if s[:5].lower() == "[fwd:" and s.endswith("]"):
