@@ -292,7 +292,13 @@ def parse_text(text: str, path: Path, env: Mapping[str, str] | None = None) -> C
         line = physical[i]
         i += 1
         # Backslash continuation joins physical lines (outside single quotes, as sh does).
-        while line.endswith("\\") and not line.endswith("\\\\") and i < len(physical):
+        # A comment line never continues, even when it ends with a backslash.
+        while (
+            line.endswith("\\")
+            and not line.endswith("\\\\")
+            and not line.lstrip().startswith("#")
+            and i < len(physical)
+        ):
             line = line[:-1] + physical[i]
             i += 1
         stripped = line.strip()

@@ -54,13 +54,15 @@ CONT="one \
 two"
 CONTBARE=abc\
 def
+# a comment ending in a backslash \
+AFTERCOMMENT=kept
 """
 
 
 def test_quoting_matches_sh(tmp_path: Path) -> None:
     names = [
         "PLAIN", "DQ", "SQ", "MIXED", "ESC", "BARE", "BRACED", "UNSET", "TRAIL", "HASH",
-        "EMPTY", "EMPTYQ", "EXPORTED", "CONT", "CONTBARE",
+        "EMPTY", "EMPTYQ", "EXPORTED", "CONT", "CONTBARE", "AFTERCOMMENT",
     ]  # fmt: skip
     ours = values(QUOTING)
     assert {n: ours[n] for n in names} == sh_values(tmp_path, QUOTING, names)
