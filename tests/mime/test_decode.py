@@ -33,7 +33,13 @@ def test_decode_header(raw: bytes, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "codec"),
-    [("UTF-8", "utf-8"), ("us-ascii", "utf-8"), ("ISO-8859-1", "iso8859-1"), ("x-nonsense", None), ("", None)],
+    [
+        ("UTF-8", "utf-8"),
+        ("us-ascii", "utf-8"),
+        ("ISO-8859-1", "iso8859-1"),
+        ("x-nonsense", None),
+        ("", None),
+    ],
 )
 def test_charset_codec(name: str, codec: str | None) -> None:
     assert charset_codec(name) == codec
