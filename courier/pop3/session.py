@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 
+from courier import log
 from courier.pop3.account import Account, Authenticator, LoginRefused
 from courier.pop3.capa import capa_response
 from courier.pop3.parser import Command, parse
@@ -89,7 +90,6 @@ class Session:
         tls_available: bool = False,
         ip: str = "",
         port: str = "",
-        log: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.authenticator = authenticator
@@ -98,7 +98,6 @@ class Session:
         self.tls_available = tls_available
         self.ip = ip
         self.port = port
-        self._log = log or (lambda _line: None)
         self.state = State.AUTHORIZATION
         self.account: Account | None = None
         self.user: str | None = None  # from USER, waiting for PASS
@@ -139,6 +138,8 @@ class Session:
         if self.state is State.TRANSACTION and self.account is not None:
             self.account.maildrop.close()
             self._log_end(why)
+        elif self.state is State.AUTHORIZATION:
+            log.disconnected_before_login(self.ip)
         self.state = State.DONE
 
     # -- helpers -------------------------------------------------------------------
@@ -157,24 +158,27 @@ class Session:
             return 0, Reply([BAD_NUMBER])
         return n, None
 
-    def _peer(self) -> str:
-        return f"ip=[{self.ip}], port=[{self.port}]"
-
     def _logged_in(self, account: Account) -> None:
         self.account = account
         self.state = State.TRANSACTION
         self.user = None
         self.stats = Stats(rcvd=self.stats.rcvd, sent=self.stats.sent)
-        self._log(f"LOGIN, user={account.user}, {self._peer()}, protocol=POP3")
+        log.login(account.user, self.ip, self.port, "POP3")
 
     def _log_end(self, why: str) -> None:
         assert self.account is not None
         s = self.stats
-        self._log(
-            f"{why}, user={self.account.user}, {self._peer()}, top={s.top}, retr={s.retr}, "
-            f"rcvd={s.rcvd}, sent={s.sent}, time={int(time.monotonic() - s.start)}"
-            + (", stls=1" if self.tls_active else "")
-        )
+        counters: list[tuple[str, int | str]] = [
+            ("top", s.top),
+            ("retr", s.retr),
+            ("rcvd", s.rcvd),
+            ("sent", s.sent),
+            ("time", int(time.monotonic() - s.start)),
+        ]
+        if self.tls_active:
+            counters.append(("stls", 1))
+        end = {"LOGOUT": log.logout, "TIMEOUT": log.timeout}.get(why, log.disconnected)
+        end(self.account.user, self.ip, self.port, counters)
 
     def _may_login(self) -> bytes | None:
         if self.settings.tls_required and not self.tls_active:
@@ -188,7 +192,7 @@ class Session:
         try:
             account = self.authenticator.login(self.service, authtype, authdata)
         except LoginRefused as exc:
-            self._log(f"LOGIN FAILED, user={user}, {self._peer()}")
+            log.login_failed(user, self.ip)
             if exc.fatal:
                 self.state = State.DONE
             return Reply([_err(str(exc), exc.code)], delay=exc.delay, close=exc.fatal)
@@ -254,7 +258,8 @@ def _quit(s: Session, cmd: Command) -> Reply:
         removed = drop.update()
         if s.settings.log_deletions:
             for name in removed:
-                s._log(f"DELETED, user={s.account.user}, ip=[{s.ip}], filename=cur/{name}")
+                user, filename = log.clean(s.account.user), log.clean(name)
+                log.info(f"DELETED, user={user}, ip=[{s.ip}], filename=cur/{filename}")
         drop.close()
         s._log_end("LOGOUT")
     s.state = State.DONE
