@@ -164,7 +164,7 @@ def set_fields(target: Target, fields: Sequence[Field]) -> None:
                 _, _, text = line.partition("\t")
                 lines[i] = format_record(name, _merge(split_fields(text), fields))
                 # Courier rewrites lines up to the match and copies the rest verbatim
-                _commit(target, lines, tail_newline or i < len(lines) - 1)
+                _commit(target, lines, tail_newline or i == len(lines) - 1)
                 return
         lines.append(format_record(name, fields))
         _commit(target, lines)
@@ -189,7 +189,7 @@ def _edit_existing(target: Target, names: Sequence[str], *, delete: bool) -> boo
         tail_newline = _final_newline(target)
         for i, line in enumerate(lines):
             if _record_name(line) == name:
-                keep_tail = tail_newline or i < len(lines) - 1
+                keep_tail = tail_newline or i == len(lines) - 1
                 if delete:
                     del lines[i]
                 else:
