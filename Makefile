@@ -24,6 +24,9 @@ test: setup
 
 check: lint typecheck test
 
+packages: setup
+	packaging/build.sh all build/packages
+
 bench: setup
 	$(PY) -m bench
 
