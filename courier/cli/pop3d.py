@@ -18,7 +18,9 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing before th
 if TYPE_CHECKING:
     from collections.abc import MutableMapping
 
+    from courier.pop3.account import Authenticator
     from courier.pop3.server import Transport
+    from courier.pop3.settings import Pop3Settings
 
 GREETING = b"+OK Hello there.\r\n"
 
@@ -92,7 +94,13 @@ def main(argv: list[str] | None = None) -> int:
         log.error(f"pop3d: {exc}")
         transport.send(b"-ERR [SYS/TEMP] Server configuration error.\r\n")
         return 1
-    session = Session(settings, None, service=settings.service(local_port), ip=ip, port=port)
+    session = Session(
+        settings,
+        None if preauth else _authenticator(settings),
+        service=settings.service(local_port),
+        ip=ip,
+        port=port,
+    )
     if preauth:
         first = _preauth(session, settings.maildirpath if maildirpath is None else maildirpath)
         if first.startswith(b"-"):
@@ -102,6 +110,23 @@ def main(argv: list[str] | None = None) -> int:
         first = b""
     serve(session, transport, first)
     return 0
+
+
+def _authenticator(settings: Pop3Settings) -> Authenticator:
+    """Logins go to authdaemond on the socket named by authdaemonrc's authdaemonvar."""
+    from courier.config import read_config
+    from courier.login import LoginSettings
+    from courier.pop3.login import LoginAuthenticator
+
+    var = read_config(settings.config_dir / "authdaemonrc").get("authdaemonvar", "").strip()
+    return LoginAuthenticator(
+        LoginSettings(
+            authdaemon_socket=os.path.join(var or "/run/courier/authdaemon", "socket"),
+            failed_login_delay=settings.login_delay,
+            maildirpath=settings.maildirpath,
+            defdomain=settings.defdomain,
+        )
+    )
 
 
 def _connection(env: MutableMapping[str, str]) -> tuple[Transport, str, str, str | None]:

@@ -8,17 +8,27 @@ in any state, is ``-ERR Invalid command.``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from courier import log
 from courier.pop3.account import Account, Authenticator, LoginRefused
 from courier.pop3.capa import capa_response
 from courier.pop3.parser import Command, parse
 from courier.pop3.settings import Pop3Settings
+
+if TYPE_CHECKING:
+    from courier.sasl import Mechanism
+
+#: Mechanisms AUTH accepts even when CAPA does not list them (as Courier does);
+#: EXTERNAL needs a TLS client certificate and is never offered here.
+SASL_ALWAYS = frozenset({"PLAIN", "LOGIN", "CRAM-MD5", "CRAM-SHA1", "CRAM-SHA256"})
 
 INVALID = b"-ERR Invalid command.\r\n"
 BAD_NUMBER = b"-ERR Invalid message number.\r\n"
@@ -71,6 +81,25 @@ def _atoi(text: str | None) -> int:
     return int(m.group(1)) if m else 0
 
 
+def _b64decode(data: bytes | None) -> bytes | None:
+    if data is None:
+        return None
+    try:
+        return base64.b64decode(data.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _sasl_user(authtype: str, authdata: bytes) -> str:
+    """The login name in a SASL result, for the log."""
+    lines = authdata.split(b"\n")
+    if authtype.startswith("cram-") and len(lines) > 1:
+        name = (_b64decode(lines[1]) or b"").rpartition(b" ")[0]
+    else:
+        name = lines[0]
+    return name.decode("utf-8", "surrogateescape")
+
+
 def _ok(text: str) -> Reply:
     return Reply([f"+OK {text}\r\n".encode()])
 
@@ -104,6 +133,7 @@ class Session:
         self.errors = 0
         self.stats = Stats()
         self.utf8 = False
+        self._sasl: Mechanism | None = None  # an AUTH exchange in progress
 
     # -- entry points ------------------------------------------------------------
 
@@ -120,6 +150,8 @@ class Session:
         if self.state is State.DONE:
             return Reply(close=True)
         self.stats.rcvd += len(line) + 2 if line is not None else self.settings.max_line
+        if self._sasl is not None:
+            return self._sasl_response(line)
         if line is None:
             return self._invalid()
         cmd = parse(line)
@@ -180,6 +212,28 @@ class Session:
         end = {"LOGOUT": log.logout, "TIMEOUT": log.timeout}.get(why, log.disconnected)
         end(self.account.user, self.ip, self.port, counters)
 
+    def _sasl_step(self, response: bytes | None) -> Reply:
+        from courier.sasl import SaslError, SaslResult
+
+        assert self._sasl is not None
+        try:
+            out = self._sasl.step(response)
+        except SaslError:
+            self._sasl = None
+            return Reply([_err("Authentication failed.")])
+        if isinstance(out, SaslResult):
+            self._sasl = None
+            return self.login(out.authtype, out.authdata, _sasl_user(out.authtype, out.authdata))
+        return Reply([b"+ " + base64.b64encode(out) + b"\r\n"])
+
+    def _sasl_response(self, line: bytes | None) -> Reply:
+        """A client line during AUTH: base64 data, or "*" to cancel (RFC 5034)."""
+        decoded = _b64decode(line) if line not in (None, b"*") else None
+        if decoded is None:
+            self._sasl = None
+            return Reply([_err("Authentication failed.")])
+        return self._sasl_step(decoded)
+
     def _may_login(self) -> bytes | None:
         if self.settings.tls_required and not self.tls_active:
             return _err("TLS required to log in.")
@@ -190,7 +244,7 @@ class Session:
         if self.authenticator is None:
             return Reply([_err("Login failed.", "AUTH")])
         try:
-            account = self.authenticator.login(self.service, authtype, authdata)
+            account = self.authenticator.login(self.service, authtype, authdata, secure=self.tls_active)
         except LoginRefused as exc:
             log.login_failed(user, self.ip)
             if exc.fatal:
@@ -249,6 +303,33 @@ def _pass(s: Session, cmd: Command) -> Reply:
     password = cmd.raw[m.end() :]
     authdata = user.encode("utf-8", "surrogateescape") + b"\n" + password + b"\n"
     return s.login("login", authdata, user)
+
+
+@command("AUTH", AUTH)
+def _auth(s: Session, cmd: Command) -> Reply:
+    if not cmd.args:
+        return s._invalid()  # Courier lists no mechanisms here
+    refusal = s._may_login()
+    if refusal:
+        return Reply([refusal])
+    from courier.sasl import mechanism
+
+    name = cmd.args[0].upper()
+    offered = s.settings.sasl_tls if s.tls_active else s.settings.sasl_plain
+    mech = mechanism(name) if name in SASL_ALWAYS or (name in offered and name != "EXTERNAL") else None
+    if mech is None:
+        return Reply([_err("Authentication failed.")])
+    s._sasl = mech
+    if len(cmd.args) > 1:  # RFC 5034 initial response ("=" is an empty one)
+        first = s._sasl_step(None)
+        if s._sasl is None:
+            return first
+        initial = b"" if cmd.args[1] == "=" else _b64decode(cmd.args[1].encode())
+        if initial is None:
+            s._sasl = None
+            return Reply([_err("Authentication failed.")])
+        return s._sasl_step(initial)
+    return s._sasl_step(None)
 
 
 @command("QUIT", AUTH, TRANS)

@@ -98,3 +98,44 @@ def preauth_server(maildir: Path, config_dir: Path) -> Iterator[Pop3Server]:
     )
     yield server
     server.close()
+
+
+BENCH = "bench@example.com"
+BENCHPASS = "benchpass"
+
+
+def auth_config(config_dir: Path, socket_path: str, delay: float = 0.2, extra: str = "") -> Path:
+    """pop3d's config: a short failed-login delay and the test authdaemond's socket."""
+    (config_dir / "pop3d").write_text(f"POP3_LOGIN_DELAY={delay}\n{extra}")
+    (config_dir / "authdaemonrc").write_text(f"authdaemonvar={Path(socket_path).parent}\n")
+    return config_dir
+
+
+@pytest.fixture
+def bench_home(tmp_path: Path) -> Path:
+    home = tmp_path / "bench"
+    make_maildir(home / "Maildir")
+    return home
+
+
+@pytest.fixture
+def auth_server(tmp_path: Path, bench_home: Path, config_dir: Path) -> Iterator[Pop3Server]:
+    """pop3d behind courier-tcpd, logging in through our authdaemond (accounts below)."""
+    from courier.auth import xcrypt
+    from tests.authfixtures import Account, start_authdaemond
+
+    other = tmp_path / "other"
+    make_maildir(other / "Maildir")
+    sock = start_authdaemond(
+        tmp_path,
+        [
+            Account(BENCH, BENCHPASS, home=str(bench_home)),
+            Account("nopop@example.com", "x", home=str(other), options="disablepop3=1"),
+            Account("pop3pw@example.com", "system", home=str(other),
+                    extra={"pop3pw": xcrypt.hash_password("pop3only", "$6$")}),
+        ],
+    )  # fmt: skip
+    auth_config(config_dir, sock)
+    server = Pop3Server(child_env(), ["--config-dir", str(config_dir)], tmp_path)
+    yield server
+    server.close()
