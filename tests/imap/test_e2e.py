@@ -12,7 +12,7 @@ import imapclient
 import pytest
 
 from courier.maildir.deliver import deliver
-from tests.imap.conftest import ImapServer, serve_account, system_user  # noqa: F401
+from tests.imap.conftest import ImapServer, serve_account
 from tests.imap.transcript import SIMPLE, lf
 
 
