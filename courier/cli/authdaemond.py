@@ -124,9 +124,12 @@ def _start_background(
     if os.fork():
         os._exit(0)
     devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 0)
-    os.dup2(devnull, 1)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
     os.close(devnull)
+    from courier.authdaemon import server
+
+    server.use_syslog()
     report = os.fdopen(w, "wb", buffering=0)
     try:
         code = _run(socket_path, pidfile, settings_now, settings_now(), report)

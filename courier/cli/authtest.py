@@ -51,9 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.newpassword is not None:
             ok = client.passwd(args.service, args.userid, args.password or "", args.newpassword)
             if not ok:
-                print("Password change failed.", file=sys.stderr)
+                print("Authentication FAILED: Operation not permitted", file=sys.stderr)
                 return 1
-            print("Password change succeeded.")
+            print("Password change succeeded.", file=sys.stderr)  # Courier writes it to stderr
             return 0
         if args.password is None:
             info = client.pre(args.service, args.userid)
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     if info.uid is not None:
         who = f"(uid {info.uid}, gid {info.gid})"
     else:
-        who = f"(system user: {info.sysusername})"
+        who = f"(system username: {info.sysusername})"
     opts = ",".join(f"{k}={v}" for k, v in info.options.items())
     print("Authentication succeeded.")
     print()
