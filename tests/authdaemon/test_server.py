@@ -15,7 +15,8 @@ import pytest
 
 from courier.auth.module import TempFail
 from courier.authdaemon.client import AuthClient
-from tests.authfixtures import Account, start_authdaemond, write_userdb
+from tests.authfixtures import Account, start_authdaemond, wait_for_socket, write_userdb
+from tests.conftest import PYTHON, child_env
 
 BENCH = Account("bench@example.com", "benchpass", "/srv/bench", "/srv/bench/Maildir", 999, 995)
 
@@ -240,3 +241,36 @@ def test_backend_down_is_tempfail_and_later_modules_are_not_asked(tmp_path: Path
     with pytest.raises(TempFail):
         c.pre("imap", "asked@x")
     assert not marker.exists()
+
+
+def test_passwd_rewrites_userdb_and_rebuilds(tmp_path: Path) -> None:
+    from courier.auth import xcrypt
+
+    etc = tmp_path / "authetc"
+    etc.mkdir()
+    src = etc / "userdb"
+    src.write_text("")
+    os.chmod(src, 0o600)
+    tools = Path(PYTHON).parent
+    old = xcrypt.hash_password("old", "$1$")
+    fields = ["home=/h", "uid=7", "gid=8", f"systempw={old}"]
+    subprocess.run([str(tools / "userdb"), "--config-dir", str(etc), "p@x", "set", *fields], check=True)
+    subprocess.run([str(tools / "makeuserdb"), "--config-dir", str(etc)], check=True)
+    var = tmp_path / "var"
+    (etc / "authdaemonrc").write_text(f'authmodulelist="authuserdb"\ndaemons=1\nauthdaemonvar={var}\n')
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "courier.cli.authdaemond", "--config-dir", str(etc)], env=child_env()
+    )
+    try:
+        wait_for_socket(str(var / "socket"), proc)
+        c = AuthClient(str(var / "socket"))
+        assert c.login("imap", "p@x", "old") is not None
+        assert c.passwd("imap", "p@x", "wrong", "new") is False
+        assert c.passwd("imap", "nobody@x", "old", "new") is False
+        assert c.passwd("imap", "p@x", "old", "new") is True
+        assert c.login("imap", "p@x", "old") is None
+        assert c.login("imap", "p@x", "new") is not None
+        assert "systempw=$" in src.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
