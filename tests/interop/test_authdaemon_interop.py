@@ -171,3 +171,23 @@ def test_our_authuserdb_reads_real_makeuserdb_files(real_auth: RealAuth) -> None
     (real_auth.etc / "userdb.dat").write_bytes(b"garbage" * 100)
     with pytest.raises(TempFail):
         mod.pre("imap", "bench@example.com")
+
+
+def test_real_authtest_changes_a_password_through_our_authdaemond(tmp_path: Path) -> None:
+    from courier.auth import xcrypt
+
+    sock = start_authdaemond(tmp_path, [])
+    etc = tmp_path / "authetc"
+    src = etc / "userdb"
+    src.write_text(f"p@x\thome=/h|uid=7|gid=8|systempw={xcrypt.hash_password('oldpw', '$1$')}\n")
+    os.chmod(src, 0o600)
+    from courier.userdb.compile import makeuserdb
+
+    makeuserdb(str(src))
+    d = str(Path(sock).parent)
+    r = real_authtest(d, "p@x", "wrong", "newpw")
+    assert r.returncode == 1 and "Operation not permitted" in r.stderr
+    r = real_authtest(d, "p@x", "oldpw", "newpw")
+    assert r.returncode == 0 and r.stderr.strip() == "Password change succeeded."
+    assert real_authtest(d, "p@x", "newpw").returncode == 0
+    assert real_authtest(d, "p@x", "oldpw").returncode == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from courier.auth import pam
@@ -67,3 +69,23 @@ def test_authpam_module(system_user: SystemUser, pam_services: dict[str, str]) -
     assert mod.cram(svc, "cram-md5", system_user.name, b"c", "00") is None
     assert any(a.address == system_user.name and a.uid == system_user.uid for a in mod.enumerate())
     assert all(a.uid is not None and a.uid >= 100 for a in mod.enumerate())
+
+
+def test_authpam_through_our_authdaemond(
+    tmp_path: Path, system_user: SystemUser, pam_services: dict[str, str]
+) -> None:
+    from courier.authdaemon.client import AuthClient
+    from tests.authfixtures import Account, start_authdaemond
+
+    sock = start_authdaemond(
+        tmp_path, [Account("u@x", "pw", "/h", uid=1, gid=1)], modules="authuserdb authpam"
+    )
+    c = AuthClient(sock)
+    svc = pam_services["unix"]
+    info = c.login(svc, system_user.name, system_user.password)
+    assert info is not None and info.sysusername == system_user.name and info.uid is None
+    assert c.login(svc, system_user.name, "wrong") is None
+    assert c.login(svc, "u@x", "pw") is not None  # userdb first
+    pre = c.pre(svc, system_user.name)
+    assert pre is not None and pre.passwd == "*" and pre.gid == system_user.gid
+    assert c.login(pam_services["deny"], system_user.name, system_user.password) is None
