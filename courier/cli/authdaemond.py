@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         return s
 
     try:
+        load_settings(args.config_dir, warn=lambda m: print(f"authdaemond: {m}", file=sys.stderr))
         settings = settings_now()
     except ConfigError as exc:
         print(f"authdaemond: {exc}", file=sys.stderr)
