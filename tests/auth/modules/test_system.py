@@ -89,3 +89,19 @@ def test_authpam_through_our_authdaemond(
     pre = c.pre(svc, system_user.name)
     assert pre is not None and pre.passwd == "*" and pre.gid == system_user.gid
     assert c.login(pam_services["deny"], system_user.name, system_user.password) is None
+
+
+@pytest.mark.parametrize("service", ["imap", "pop3"])
+def test_shipped_pam_service_files_work(service: str, system_user: SystemUser) -> None:
+    """pam.d/imap and pam.d/pop3 (Debian's @include common-*) check a real password."""
+    import secrets
+
+    from tests.conftest import REPO
+
+    name = f"ctest-{secrets.token_hex(4)}-{service}"
+    target = Path("/etc/pam.d") / name
+    target.write_text((REPO / "pam.d" / service).read_text())
+    try:
+        assert pam.authenticate(name, system_user.name, system_user.password).ok
+    finally:
+        target.unlink()
