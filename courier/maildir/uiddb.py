@@ -56,17 +56,25 @@ def parse(data: bytes) -> tuple[UidDb | None, int | None]:
     highest = 0
     for line in body.split("\n"):
         uid_text, sep, name = line.partition(" ")
-        if not sep or not name or not uid_text.isdigit() or not uid_text.isascii():
+        try:
+            uid = int(uid_text)
+        except ValueError:
+            continue
+        if (
+            not sep
+            or not name
+            or not uid_text.isascii()
+            or not uid_text.isdigit()
+            or not 0 < uid <= 0xFFFFFFFF
+        ):
             continue
         if "/" in name or name in seen_names:
-            continue
-        uid = int(uid_text)
-        if uid == 0 or uid > 0xFFFFFFFF:
             continue
         if uid <= last:
             ordered = False
         last = uid
-        highest = max(highest, uid)
+        if uid > highest:
+            highest = uid
         seen_names.add(name)
         entries.append((uid, name))
     if not ordered:
@@ -114,13 +122,15 @@ def dump(db: UidDb) -> bytes:
 
 def write(folder: str, db: UidDb, *, fsync: bool = True, host: str | None = None) -> None:
     """Replace the database atomically (temp file in tmp/, then rename)."""
-    data = dump(db)
     tmp = os.path.join(folder, "tmp", UniqueName.new(host, uniq=f"imapuid_{os.getpid()}").tmp())
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        with open(
+            fd, "w", encoding="utf-8", errors="surrogateescape", buffering=1 << 16, closefd=False
+        ) as out:
+            out.write(f"{VERSION} {db.uidvalidity} {db.nextuid}\n")
+            for uid, name in db.entries:  # streamed: no copy of a 100,000-line file in memory
+                out.write(f"{uid} {name}\n")
         if fsync:
             os.fsync(fd)
         st = os.fstat(fd)
