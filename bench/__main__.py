@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     quick = args.quick
     n_small, n_big = (1_000, 10_000) if quick else (10_000, 100_000)
-    par_s = args.parallel_seconds or (4.0 if quick else 15.0)
+    par_s = args.parallel_seconds or (4.0 if quick else 10.0)
     say = Progress()
     owner = servers.account_owner()
     debian.CACHE.mkdir(parents=True, exist_ok=True)

@@ -73,11 +73,11 @@ def namespace_script(
     script: str, binds: Mapping[str, str | Path], overlays: Mapping[str, str | Path] | None = None
 ) -> list[str]:
     """argv running the shell ``script`` in a private mount namespace with ``target -> source`` binds
-    and read-only overlays (``target`` shows its own files plus those of ``source``)."""
+    and read-only overlays (``target`` shows the files of ``source`` over its own)."""
     lines = []
     for target, source in (overlays or {}).items():
         t, src = shlex.quote(target), shlex.quote(str(source))
-        lines.append(f"mount -t overlay overlay -o lowerdir={t}:{src} {t}")
+        lines.append(f"mount -t overlay overlay -o lowerdir={src}:{t} {t}")
     for target, source in binds.items():
         lines.append(f"[ -e {shlex.quote(target)} ] || mkdir -p {shlex.quote(target)}")
         lines.append(f"mount --bind {shlex.quote(str(source))} {shlex.quote(target)}")

@@ -258,12 +258,12 @@ def cases(parallel_seconds: float, small: int, big: int) -> list[Case]:
     k = f"{small // 1000}k" if small >= 1000 else str(small)
     kk = f"{big // 1000}k" if big >= 1000 else str(big)
     out = [
-        Case("greeting", "connect to greeting", "ms", 30, 10, greeting, "<= 1.3x python floor"),
+        Case("greeting", "connect to greeting", "ms", 25, 10, greeting, "<= 1.3x python floor"),
         Case(
             "greeting_activate",
             "connect to greeting, systemd-socket-activate",
             "ms",
-            30,
+            25,
             10,
             greeting_activate,
             "<= 1.3x python floor",
@@ -272,14 +272,14 @@ def cases(parallel_seconds: float, small: int, big: int) -> list[Case]:
             "greeting_floor",
             "python3 -I -S greeter (floor), systemd-socket-activate",
             "ms",
-            30,
+            25,
             10,
             greeting_floor,
         ),
-        Case("session", f"connect+LOGIN+SELECT INBOX+LOGOUT ({k})", "ms", 30, 8, session, "<= 1x Courier"),
-        Case("starttls", "STARTTLS + handshake + NOOP", "ms", 20, 5, starttls, "<= 2x Courier"),
+        Case("session", f"connect+LOGIN+SELECT INBOX+LOGOUT ({k})", "ms", 20, 8, session, "<= 1x Courier"),
+        Case("starttls", "STARTTLS + handshake + NOOP", "ms", 10, 5, starttls, "<= 2x Courier"),
         Case("select10k_first", f"SELECT {k}, first open", "ms", 2, 1, select_first("INBOX.First{rep}")),
-        Case("select10k", f"SELECT {k}, again", "ms", 10, 3, select_first("INBOX")),
+        Case("select10k", f"SELECT {k}, again", "ms", 5, 3, select_first("INBOX")),
     ]
     if big:
         out += [
@@ -307,7 +307,7 @@ def cases(parallel_seconds: float, small: int, big: int) -> list[Case]:
             "envelope",
             f"FETCH 1:* ENVELOPE etc. {k}, repeated",
             "ms",
-            5,
+            3,
             2,
             in_session("INBOX", ENVELOPE),
             "<= 0.5x Courier",
@@ -316,7 +316,7 @@ def cases(parallel_seconds: float, small: int, big: int) -> list[Case]:
             "bodystructure",
             f"FETCH 1:* BODYSTRUCTURE {k}, repeated",
             "ms",
-            5,
+            3,
             2,
             in_session("INBOX", BODYSTRUCTURE),
             "<= 0.25x Courier",
@@ -325,7 +325,7 @@ def cases(parallel_seconds: float, small: int, big: int) -> list[Case]:
             "search_from",
             f"SEARCH FROM {k}",
             "ms",
-            5,
+            3,
             2,
             in_session("INBOX", 'SEARCH FROM "alice.bench"'),
             "<= 0.25x Courier",
@@ -334,13 +334,13 @@ def cases(parallel_seconds: float, small: int, big: int) -> list[Case]:
             "search_text",
             f"UID SEARCH TEXT {k}",
             "ms",
-            3,
+            2,
             1,
             in_session("INBOX", f'UID SEARCH TEXT "{PHRASE}"'),
             "<= 1x Courier",
         ),
-        Case("body200", "FETCH BODY.PEEK[] of 200", "ms", 10, 3, body200(small), "<= 1x Courier"),
-        Case("append", f"APPEND {APPEND_N} (msgs/s)", "/s", 2, 1, append, ">= 0.5x Courier"),
+        Case("body200", "FETCH BODY.PEEK[] of 200", "ms", 5, 3, body200(small), "<= 1x Courier"),
+        Case("append", f"APPEND {APPEND_N} (msgs/s)", "/s", 1, 1, append, ">= 0.5x Courier"),
         Case(
             "parallel10",
             "10 parallel clients (sessions/s)",
@@ -384,6 +384,6 @@ def cases(parallel_seconds: float, small: int, big: int) -> list[Case]:
         )
     out += [
         Case("rss_authdaemon", "authdaemond peak RSS (largest process)", "MB", 1, 1, authdaemon_rss),
-        Case("pop3", "POP3 login+UIDL+RETR 100", "ms", 3, 1, pop3, "<= 0.1x Courier"),
+        Case("pop3", "POP3 login+UIDL+RETR 100", "ms", 2, 1, pop3, "<= 0.1x Courier"),
     ]
     return out

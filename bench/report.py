@@ -36,6 +36,7 @@ def machine() -> dict[str, Any]:
         "kernel": platform.release(),
         "python": platform.python_version(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_average": round(os.getloadavg()[1], 1),  # 5-minute, at the end of the run
     }
 
 
@@ -60,7 +61,8 @@ def markdown(data: dict[str, Any]) -> str:
     m = data["machine"]
     out = [
         f"Run {m['date']} on {m['cpu']} ({m['cores']} cores, {m['memory_gb']} GB), Linux {m['kernel']}, "
-        f"Python {m['python']}; corpus {data['corpus']['small']:,} / {data['corpus']['big']:,} messages"
+        f"Python {m['python']}, load average {m.get('load_average', '?')}; "
+        f"corpus {data['corpus']['small']:,} / {data['corpus']['big']:,} messages"
         f"{' (quick mode)' if data['quick'] else ''}.",
         "",
         "Median (p90); ratios are ours / theirs on medians "

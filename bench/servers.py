@@ -205,6 +205,19 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
+def _account_processes(uid: int, command: str) -> list[int]:
+    """Processes of the benchmark's own account running ``command``."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid and _cmdline(int(entry)).split(" ")[0] == command:
+                    out.append(int(entry))
+            except OSError:
+                continue
+    return out
+
+
 def _alive(pid: int) -> bool:
     """Running and not a zombie (zombies of our own children are reaped by wait())."""
     try:
@@ -256,7 +269,9 @@ class Ours(Server):
         )
 
     def program(self, name: str) -> list[str]:
-        return [VENV_PY, "-I", "-m", f"courier.cli.{name}", "--config-dir", str(self.etc)]
+        # bin/<name> as installed (#!/usr/bin/python3 -I), run by this tree's interpreter;
+        # "python -m" would add runpy's imports to every connection.
+        return [VENV_PY, "-I", str(REPO / "bin" / name), "--config-dir", str(self.etc)]
 
     def start(self) -> None:
         bindir = Path(VENV_PY).parent
@@ -308,7 +323,7 @@ class Ours(Server):
         self.wait_ports(ports)
 
     def session_pids(self) -> list[int]:
-        return [p for p in _descendants(self.tcpd_pid) if "courier.cli.imapd" in _cmdline(p)]
+        return [p for p in _descendants(self.tcpd_pid) if "/bin/imapd " in _cmdline(p)]
 
     def authdaemon_pids(self) -> list[int]:
         pid = self.procs[0].pid if self.procs else 0
@@ -351,23 +366,26 @@ class RealCourier(Server):
         )
 
     def binds(self) -> dict[str, str | Path]:
-        # imaplogin runs STARTTLS as the "courier" account that Debian's courier-base creates;
-        # inside the namespace that name is added to copies of /etc/passwd and /etc/group.
-        uid, gid = self.owner
-        passwd, group = self.base / "passwd", self.base / "group"
-        passwd.write_text(
-            Path("/etc/passwd").read_text()
-            + f"courier:x:{uid}:{gid}:Courier:/var/lib/courier:/usr/sbin/nologin\n"
-        )
-        group.write_text(Path("/etc/group").read_text() + f"courier:x:{gid}:\n")
         return {
-            "/etc/passwd": passwd,
-            "/etc/group": group,
             "/usr/lib/courier": self.root / "usr/lib/courier",
             "/usr/lib/courier-authlib": self.root / "usr/lib/courier-authlib",
             "/etc/courier": self.etc,
             "/run/courier": self.run,
         }
+
+    def etc_overlay(self) -> Path:
+        """imaplogin runs STARTTLS as the "courier" account that Debian's courier-base creates: that
+        name is added to copies of /etc/passwd and /etc/group laid over /etc (an overlay, not a bind
+        mount of the files, which the host's useradd would detach by renaming /etc/passwd)."""
+        uid, gid = self.owner
+        top = self.base / "etc-overlay"
+        (top / "courier").mkdir(parents=True, exist_ok=True)
+        (top / "passwd").write_text(
+            Path("/etc/passwd").read_text()
+            + f"courier:x:{uid}:{gid}:Courier:/var/lib/courier:/usr/sbin/nologin\n"
+        )
+        (top / "group").write_text(Path("/etc/group").read_text() + f"courier:x:{gid}:\n")
+        return top
 
     def start(self) -> None:
         r = self.root
@@ -388,7 +406,7 @@ for i in $(seq 100); do [ -S /run/courier/authdaemon/socket ] && break; sleep 0.
 wait
 """
         # libgamin starts /usr/libexec/gam_server (compiled in); without it every APPEND waits ~1 s.
-        overlays = {"/usr/libexec": r / "usr/libexec"}
+        overlays = {"/usr/libexec": r / "usr/libexec", "/etc": self.etc_overlay()}
         self._spawn(debian.namespace_script(script, self.binds(), overlays), debian.library_env(r))
         self.wait_ports([self.imap_port, self.pop3_port])
 
