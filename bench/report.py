@@ -95,7 +95,7 @@ def markdown(data: dict[str, Any]) -> str:
             case_target = case["target"]
         row += [_ratio(base, med.get("courier")), _ratio(base, med.get("dovecot")), case_target]
         out.append("| " + " | ".join(row) + " |")
-    extra = data.get("extra") or {}
+    extra = {n: d for n, d in (data.get("extra") or {}).items() if d}
     if extra:
         out += [
             "",
