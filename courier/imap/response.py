@@ -31,6 +31,12 @@ class Mailbox(str):
     __slots__ = ()
 
 
+class Wire(bytes):
+    """A value already in IMAP syntax (e.g. a cached ENVELOPE), sent as it is."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Literal:
     size: int
@@ -123,6 +129,8 @@ class Writer:
             self._string(self.mailbox_wire(v))
         elif isinstance(v, str):
             self._string(v.encode("utf-8", "surrogateescape"))
+        elif isinstance(v, Wire):
+            self._emit(v)
         elif isinstance(v, bytes | bytearray | memoryview):
             self._literal_bytes(bytes(v))
         elif isinstance(v, Literal):
@@ -160,6 +168,14 @@ class Writer:
     def _literal_bytes(self, data: bytes) -> None:
         self._emit(b"{%d}\r\n" % len(data))
         self._emit(data)
+
+
+def wire(value: object, utf8: bool = False) -> bytes:
+    """One value in IMAP syntax, e.g. to keep it for a later :class:`Wire`."""
+    w = Writer()
+    w.utf8 = utf8
+    w.value(value)
+    return b"".join(w.take())
 
 
 def serialise(*items: object, utf8: bool = False) -> bytes:

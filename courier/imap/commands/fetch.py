@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 
 from courier.imap.args import Args, Bad
 from courier.imap.fetchitems import Item, parse_items
-from courier.imap.response import Atom, Literal, Spaced
+from courier.imap.response import Atom, Literal, Spaced, Wire
 from courier.imap.table import SELECTED, Result, command
 from courier.storage import StorageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from courier.imap.session import Session
     from courier.mime.message import Message
     from courier.mime.summary import Summary
@@ -22,7 +24,13 @@ if TYPE_CHECKING:
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _SMALL = 1 << 20
 _NO_FILE = ("FLAGS", "UID", "INTERNALDATE")
-_SUMMARY_ITEMS = ("RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY")
+#: FETCH items answered from the folder's summary file, and how
+_SUMMARY_ITEMS: dict[str, Callable[[Summary], object]] = {
+    "RFC822.SIZE": lambda s: s.size,
+    "ENVELOPE": lambda s: Spaced(s.envelope),
+    "BODYSTRUCTURE": lambda s: s.bodystructure,
+    "BODY": lambda s: s.body(),
+}
 
 
 def internaldate(ts: float) -> str:
@@ -55,17 +63,21 @@ def fetch(s: Session, tag: str, a: Args, uid: bool) -> Result:
         items = [Item("UID"), *(i for i in items if i.name != "UID")]
     utf8 = s.w.utf8
     # the cached summaries hold Courier's form of 8-bit headers, not UTF8=ACCEPT's
-    summarised = () if utf8 else _SUMMARY_ITEMS
+    summarised = {} if utf8 else _SUMMARY_ITEMS
     needs_file = any(i.name not in _NO_FILE and i.name not in summarised for i in items)
     needs_summary = any(i.name in summarised for i in items)
     sets_seen = not view.readonly and any(i.sets_seen for i in items)
     for seq, msg_uid in view.resolve(ranges, uid):
         info = view.info[msg_uid]
         msg: Message | None = None
-        summ: Summary | None = None
+        cached: dict[str, object] = {}
         try:
             if needs_summary:
-                summ = view.summaries.get(info)
+                for item in items:
+                    if item.name in summarised:
+                        cached[item.name] = Wire(
+                            view.summaries.wire(info, item.name, _SUMMARY_ITEMS[item.name])
+                        )
             if needs_file:
                 msg = load_message(view.mailbox, msg_uid)
         except (OSError, KeyError, StorageError):
@@ -76,8 +88,8 @@ def fetch(s: Session, tag: str, a: Args, uid: bool) -> Result:
             out: list[object] = []
             for item in items:
                 out.append(Atom(item.response_name()))
-                if summ is not None and item.name in summarised:
-                    value = _from_summary(item.name, summ)
+                if item.name in cached:
+                    value = cached[item.name]
                 else:
                     value = _value(item, info.uid, view.flags_of(msg_uid), info.internaldate, msg, utf8)
                 out.append(_counted(s, item, value))
@@ -94,16 +106,6 @@ def fetch(s: Session, tag: str, a: Args, uid: bool) -> Result:
         for bad in view.invalid_seqs(ranges):
             s.w.status("*", "NO", f"Invalid message sequence number: {bad}")
     return Result("FETCH completed.")
-
-
-def _from_summary(name: str, summ: Summary) -> object:
-    if name == "RFC822.SIZE":
-        return summ.size
-    if name == "ENVELOPE":
-        return Spaced(summ.envelope)
-    if name == "BODYSTRUCTURE":
-        return summ.bodystructure
-    return summ.body()
 
 
 def _value(item: Item, uid: int, flags: list[Atom], date: float, msg: Message | None, utf8: bool) -> object:
