@@ -44,7 +44,9 @@ if [ ! -x .venv/bin/python ] || [ ! -f "$STAMP" ] || ! cmp -s "$REQ" "$STAMP"; t
     cp "$REQ" "$STAMP"
 fi
 # The project itself, editable, so .venv/bin has its entry points (courier-demo).
-if [ ! -f .venv/.project-stamp ] || [ pyproject.toml -nt .venv/.project-stamp ]; then
-    pipq install --no-deps --no-build-isolation -e .
-    touch .venv/.project-stamp
+# "compat" mode puts the tree on sys.path with a plain .pth line; the default mode
+# installs an import finder that costs tens of ms in every per-connection process.
+if [ ! -f .venv/.project-stamp-compat ] || [ pyproject.toml -nt .venv/.project-stamp-compat ]; then
+    pipq install --no-deps --no-build-isolation -e . --config-settings editable_mode=compat
+    touch .venv/.project-stamp-compat
 fi

@@ -39,3 +39,12 @@ def config_dir(tmp_path: Path) -> Iterator[Path]:
     d = tmp_path / "etc"
     d.mkdir()
     yield d
+
+
+@pytest.fixture(autouse=True)
+def _stop_authdaemonds() -> Iterator[None]:
+    """Stops every authdaemond that tests.authfixtures.start_authdaemond started in the test."""
+    yield
+    import tests.authfixtures
+
+    tests.authfixtures.stop_all()

@@ -189,10 +189,10 @@ class Parser:
             nl = self._buf.find(b"\n")
             if nl < 0:
                 if len(self._buf) > self.limits.line:
-                    return self._fatal("command line too long")
+                    return self._fatal("max atom size too small: command line too long")
                 return None
             if nl > self.limits.line:
-                return self._fatal("command line too long")
+                return self._fatal("max atom size too small: command line too long")
             seg = bytes(self._buf[:nl])
             del self._buf[: nl + 1]
             if seg.endswith(b"\r"):

@@ -20,6 +20,13 @@ class Atom(str):
     __slots__ = ()
 
 
+class Spaced(list[object]):
+    """A list whose elements are always separated by spaces (ENVELOPE's fields), even
+    where two parenthesised lists meet (elsewhere IMAP runs those together)."""
+
+    __slots__ = ()
+
+
 class Mailbox(str):
     __slots__ = ()
 
@@ -89,12 +96,18 @@ class Writer:
         self._emit(data)
 
     # -- values -------------------------------------------------------------------
-    def _items(self, items: Iterable[object]) -> None:
+    def _items(self, items: Iterable[object], spaced: bool = False) -> None:
+        # IMAP runs adjacent parenthesised lists together: body parts of a multipart,
+        # addresses in ENVELOPE, namespace descriptors, THREAD results
+        prev: object = None
         first = True
         for item in items:
-            if not first:
+            if not first and (
+                spaced or not (isinstance(prev, list | tuple) and isinstance(item, list | tuple))
+            ):
                 self._emit(b" ")
             first = False
+            prev = item
             self.value(item)
 
     def value(self, v: object) -> None:
@@ -122,7 +135,7 @@ class Writer:
                 raise ValueError(f"literal announced {v.size} bytes, produced {sent}")
         elif isinstance(v, list | tuple):
             self._emit(b"(")
-            self._items(v)
+            self._items(v, spaced=isinstance(v, Spaced))
             self._emit(b")")
         elif isinstance(v, Code):
             self._emit(b"[")

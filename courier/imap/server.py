@@ -10,7 +10,6 @@ import errno
 import os
 import select
 import time
-from collections.abc import Callable
 
 from courier.imap.parser import Command, Limits, NeedLiteral, ParseError, Parser
 from courier.imap.response import Writer
@@ -123,12 +122,12 @@ class Connection:
 def serve(
     session: Session,
     conn: Connection,
-    on_idle_timeout: Callable[[], None] | None = None,
-) -> None:
-    """Run the session until LOGOUT, EOF, a fatal error or autologout."""
+) -> bool:
+    """Run the session until LOGOUT, EOF, a fatal error or autologout (returns True for the last)."""
     parser = conn.parser
     w = conn.writer
     timeout = session.settings.autologout
+    timed_out = False
     while not session.closed and not conn.eof:
         ev = parser.next_event()
         if ev is None:
@@ -136,8 +135,7 @@ def serve(
             if not conn._fill(timeout):
                 if not conn.eof:
                     w.status("*", "BYE", "Autologout; idle for too long")
-                    if on_idle_timeout is not None:
-                        on_idle_timeout()
+                    timed_out = True
                 break
             continue
         if isinstance(ev, Command):
@@ -156,3 +154,4 @@ def serve(
     conn.flush()
     parser.close()
     session.deselect()
+    return timed_out or session.timed_out

@@ -11,7 +11,7 @@ from courier.imap.parser import Atom as InAtom
 from courier.imap.parser import Command, LiteralSink, NeedLiteral, ParseError
 from courier.imap.response import Atom, Code, Writer
 from courier.imap.settings import ImapSettings
-from courier.imap.table import COMMANDS, Result, Spec, State
+from courier.imap.table import COMMANDS, Spec, State
 from courier.imap.view import SYSTEM_FLAGS, View
 from courier.storage import StorageError, Store
 
@@ -60,8 +60,11 @@ class Session:
         self.view: View | None = None
         self.errors = 0
         self.closed = False
-        self.login: Callable[[Session, str, bytes, bytes], Result] | None = None
-        self._appended: object = None
+        self.login_settings: object = None  # courier.login.LoginSettings, built at the first login
+        self.logged_out = False  # LOGOUT (not a dropped connection)
+        self.timed_out = False
+        self.sent_headers = 0  # header and body bytes fetched, for the LOGOUT log line
+        self.sent_body = 0
 
     # -- capability ---------------------------------------------------------------------
     def capabilities(self) -> list[str]:
@@ -220,6 +223,7 @@ class Session:
         self.deselect()
         self.state = State.LOGOUT
         self.closed = True
+        self.logged_out = True
 
     def require_store(self) -> Store:
         if self.store is None:

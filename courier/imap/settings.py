@@ -29,6 +29,9 @@ _NAMES = (
     "IMAP_KEYWORDS",
     "MAILDIRPATH",
     "AUTHSERVICE",
+    "IMAP_LOGIN_DELAY",
+    "IMAP_MAILBOX_SANITY_CHECK",
+    "DEFDOMAIN",
 )
 
 
@@ -49,6 +52,9 @@ class ImapSettings:
     keywords: bool = True
     maildirpath: str = "Maildir"
     service: str = "imap"
+    login_delay: float = 5.0  # IMAP_LOGIN_DELAY: seconds before a failed login is answered
+    defdomain: str = ""
+    mailbox_sanity_check: bool = True
 
 
 def settings_from(values: Mapping[str, str], config_dir: Path = DEFAULT_CONFIG_DIR) -> ImapSettings:
@@ -84,7 +90,23 @@ def settings_from(values: Mapping[str, str], config_dir: Path = DEFAULT_CONFIG_D
         keywords=as_int(values, "IMAP_KEYWORDS", 1, where) != 0,
         maildirpath=values.get("MAILDIRPATH", "").strip() or "Maildir",
         service=values.get("AUTHSERVICE", "").strip() or "imap",
+        login_delay=_seconds(values, "IMAP_LOGIN_DELAY", 5.0, where),
+        defdomain=values.get("DEFDOMAIN", "").strip(),
+        mailbox_sanity_check=as_bool(values, "IMAP_MAILBOX_SANITY_CHECK", True),
     )
+
+
+def _seconds(values: Mapping[str, str], name: str, default: float, where: str) -> float:
+    raw = values.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        v = float(raw)
+    except ValueError:
+        raise ConfigError(f"{where}: {name}={raw!r} is not a number of seconds") from None
+    if not 0 <= v <= 3600:
+        raise ConfigError(f"{where}: {name}={raw!r} must be between 0 and 3600 seconds")
+    return v
 
 
 def load(

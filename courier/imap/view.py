@@ -123,8 +123,9 @@ class View:
 
     def expunged_here(self, uids: Iterable[int]) -> list[tuple[object, ...]]:
         """EXPUNGE done by this session: remove at once and say so."""
-        self._gone.update(u for u in uids if u in self.info)
-        return self.updates(allow_expunge=True, force_counts=True)
+        gone = [u for u in uids if u in self.info]
+        self._gone.update(gone)
+        return self.updates(allow_expunge=True, force_counts=bool(gone))
 
     # -- changes found on disk ------------------------------------------------------------
     def poll(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from . import quota
 from .layout import folder_path
 from .tmpfile import fsync_dir, publish, write_tmp
 
@@ -22,4 +23,7 @@ def deliver(maildir: str, data: bytes, folder: str | None = None, *, host: str |
         msg.discard()
         raise
     fsync_dir(os.path.join(where, "new"))
+    if os.path.basename(os.path.normpath(where)) != ".Trash":
+        # Like deliverquota: keep maildirsize current (no-op without a quota).
+        quota.add(os.path.dirname(where) if where != maildir else maildir, msg.size, 1)
     return os.path.join(where, "new", name)

@@ -4,7 +4,8 @@ Courier's conventions: type, subtype, parameter names and the charset value
 lowercased (other values keep their case); the transfer encoding lowercased
 with "8bit" when absent; a message without ``MIME-Version: 1.0`` is plain
 text without parameters; Content-Language and Content-Location are never
-reported (the language slot is NIL).
+reported for single parts (NIL), while a multipart's Content-Language is
+reported as a plain string.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ def _params(params: list[tuple[str, str]], utf8: bool) -> list[str] | None:
         out.append(name)
         if name == "charset":
             value = value.lower()
-        out.append(value if value.isascii() else header_text(value.encode("latin-1"), utf8))
+        out.append(value if value.isascii() else header_text(value.encode("latin-1"), utf8, whole=True))
     return out
 
 
 def _disposition(ent: Entity, utf8: bool) -> list[object] | None:
-    raw = ent.header("content-disposition")
+    raw = ent.header("content-disposition") if ent.mime else None
     if raw is None:
         return None
     kind, params = parse_params(raw)
@@ -38,7 +39,7 @@ def _disposition(ent: Entity, utf8: bool) -> list[object] | None:
 
 def _opt(ent: Entity, name: str, utf8: bool) -> str | None:
     v = ent.header(name)
-    return None if v is None else header_text(v, utf8)
+    return header_text(v, utf8) if v else None
 
 
 def bodystructure(ent: Entity, extensible: bool = True, utf8: bool = False) -> list[object]:
@@ -47,7 +48,7 @@ def bodystructure(ent: Entity, extensible: bool = True, utf8: bool = False) -> l
         out: list[object] = [bodystructure(c, extensible, utf8) for c in ent.children]
         out.append(ent.subtype)
         if extensible:
-            out += [_params(ent.params, utf8), _disposition(ent, utf8), None]
+            out += [_params(ent.params, utf8), _disposition(ent, utf8), _opt(ent, "content-language", utf8)]
         return out
     res: list[object] = [
         ent.type,

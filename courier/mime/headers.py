@@ -109,6 +109,8 @@ def _unquote(value: str) -> str:
 
 def _split_semicolons(text: str) -> list[str]:
     """Split on ';' outside quoted strings."""
+    if '"' not in text:
+        return text.split(";")
     items: list[str] = []
     cur: list[str] = []
     quoted = False

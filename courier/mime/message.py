@@ -58,6 +58,7 @@ class Entity:
         "hstart",
         "lines",
         "message",
+        "mime",
         "params",
         "size",
         "subtype",
@@ -78,6 +79,8 @@ class Entity:
         #: Body size and line count in CRLF terms.
         self.size = 0
         self.lines = 0
+        #: False for a message without MIME-Version: 1.0 (its Content-Type is ignored).
+        self.mime = True
 
     def header(self, name: str) -> bytes | None:
         return first(self.fields, name)
@@ -127,7 +130,7 @@ def _entity(st: _State, start: int, end: int, depth: int, is_message: bool, defa
     hend, bstart = _header_end(buf, start, end)
     fields = split_fields(bytes(buf[start:hend])) if hend > start else []
     ent = Entity(start, bstart, end, fields)
-    mime = not is_message or mime_version_ok(first(fields, "mime-version"))
+    mime = ent.mime = not is_message or mime_version_ok(first(fields, "mime-version"))
     ctype_raw = first(fields, "content-type") if mime else None
     if ctype_raw is not None:
         full, ent.params = parse_params(ctype_raw)
@@ -145,7 +148,7 @@ def _entity(st: _State, start: int, end: int, depth: int, is_message: bool, defa
     if depth < MAX_DEPTH:
         if ent.type == "multipart":
             boundary = param(ent.params, "boundary")
-            if boundary:
+            if boundary is not None:
                 _split(st, ent, boundary.encode("latin-1", "replace"), depth)
         elif ent.type == "message" and ent.subtype == "rfc822":
             ent.message = _entity(st, bstart, end, depth + 1, True, False)

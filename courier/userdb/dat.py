@@ -95,6 +95,77 @@ class DuplicateKey(ValueError):
         super().__init__(f"duplicate account name {key!r}")
 
 
+class DatWriter:
+    """A new GDBM file being filled at a temporary path; ``commit`` renames it into place.
+
+    The file has ``mode`` before any data goes in (a shadow file is never
+    readable by others, not even briefly).  ``abort`` (or any error in
+    ``commit``) removes it again.  The caller keeps keys unique, or passes
+    ``check_duplicates`` to get DuplicateKey.
+    """
+
+    def __init__(
+        self,
+        tmp: str | os.PathLike[str],
+        *,
+        mode: int = 0o644,
+        use_ctypes: bool | None = None,
+        check_duplicates: bool = False,
+    ) -> None:
+        self.tmp = Path(tmp)
+        self.count = 0
+        self._check = check_duplicates
+        with contextlib.suppress(FileNotFoundError):
+            self.tmp.unlink()
+        fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        try:
+            os.fchmod(fd, mode)  # the umask must not change what we were asked for
+        finally:
+            os.close(fd)
+        try:
+            self._db: Db | None = open_new(str(self.tmp), use_ctypes=use_ctypes)
+        except BaseException:
+            self.abort()
+            raise
+
+    def add(self, key: str, value: str) -> None:
+        assert self._db is not None
+        k = _encode(key)
+        if self._check:
+            if not self._db.insert(k, _encode(value)):
+                raise DuplicateKey(key)
+        else:
+            self._db.store(k, _encode(value))
+        self.count += 1
+
+    def finish(self) -> None:
+        """Close and flush the temporary file to disk (before any rename)."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+            fd = os.open(self.tmp, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def commit(self, target: str | os.PathLike[str]) -> None:
+        try:
+            self.finish()
+            os.rename(self.tmp, target)
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        if self._db is not None:
+            with contextlib.suppress(Exception):
+                self._db.close()
+            self._db = None
+        with contextlib.suppress(OSError):
+            self.tmp.unlink()
+
+
 def write_tmp(
     tmp: str | os.PathLike[str],
     items: Iterable[tuple[str, str]],
@@ -102,40 +173,16 @@ def write_tmp(
     mode: int = 0o644,
     use_ctypes: bool | None = None,
 ) -> int:
-    """Write a complete GDBM file at ``tmp`` (replacing any stale one) and flush it to disk.
-
-    The file has ``mode`` before any data goes in (a shadow file is never
-    readable by others, not even briefly).  On any error, including a duplicate
-    name (DuplicateKey), the file is removed again.  Returns the record count.
-    """
-    tmp = Path(tmp)
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    count = 0
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    """Write a complete GDBM file at ``tmp`` and flush it; on any error (DuplicateKey too) remove it."""
+    w = DatWriter(tmp, mode=mode, use_ctypes=use_ctypes, check_duplicates=True)
     try:
-        os.fchmod(fd, mode)  # the umask must not change what we were asked for
-        os.close(fd)
-        fd = -1
-        db = open_new(str(tmp), use_ctypes=use_ctypes)
-        try:
-            for key, value in items:
-                if not db.insert(_encode(key), _encode(value)):
-                    raise DuplicateKey(key)
-                count += 1
-        finally:
-            db.close()
-        fd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)
-        os.fsync(fd)
-        os.close(fd)
-        fd = -1
+        for key, value in items:
+            w.add(key, value)
+        w.finish()
     except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        w.abort()
         raise
-    return count
+    return w.count
 
 
 def write_dat(
@@ -162,4 +209,4 @@ def write_dat(
     return count
 
 
-__all__ = ["DuplicateKey", "GdbmError", "UserdbDat", "write_dat", "write_tmp"]
+__all__ = ["DatWriter", "DuplicateKey", "GdbmError", "UserdbDat", "write_dat", "write_tmp"]

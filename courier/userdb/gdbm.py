@@ -16,6 +16,7 @@ GDBM_READER = 0
 GDBM_NEWDB = 3
 GDBM_NOLOCK = 0x40
 GDBM_INSERT = 0
+GDBM_REPLACE = 1
 
 
 class GdbmError(OSError):
@@ -25,6 +26,7 @@ class GdbmError(OSError):
 class Db(Protocol):
     def fetch(self, key: bytes) -> bytes | None: ...
     def insert(self, key: bytes, value: bytes) -> bool: ...
+    def store(self, key: bytes, value: bytes) -> None: ...
     def keys(self) -> Iterator[bytes]: ...
     def close(self) -> None: ...
 
@@ -99,17 +101,23 @@ class CtypesDb:
         )
 
     def insert(self, key: bytes, value: bytes) -> bool:
+        return self._store(key, value, GDBM_INSERT) == 0
+
+    def store(self, key: bytes, value: bytes) -> None:
+        self._store(key, value, GDBM_REPLACE)
+
+    def _store(self, key: bytes, value: bytes, flag: int) -> int:
         kb = ctypes.create_string_buffer(key, len(key))
         vb = ctypes.create_string_buffer(value, len(value))
         rc: int = self._lib.gdbm_store(
             self._handle(),
             _Datum(ctypes.cast(kb, ctypes.c_void_p), len(key)),
             _Datum(ctypes.cast(vb, ctypes.c_void_p), len(value)),
-            GDBM_INSERT,
+            flag,
         )
         if rc < 0:
             raise GdbmError(self._error())
-        return rc == 0
+        return rc
 
     def keys(self) -> Iterator[bytes]:
         d = self._lib.gdbm_firstkey(self._handle())
@@ -142,6 +150,9 @@ class StdlibDb:
             return False
         self._db[key] = value
         return True
+
+    def store(self, key: bytes, value: bytes) -> None:
+        self._db[key] = value
 
     def keys(self) -> Iterator[bytes]:
         key = self._db.firstkey()

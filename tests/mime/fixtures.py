@@ -57,3 +57,40 @@ References: <simple1@example.org>
 
 #: The three messages of the SEARCH/SORT/THREAD sessions, in mailbox order.
 SEARCH_MAILBOX = [SIMPLE, MULTI, REPLY]
+
+#: Two messages for SEARCH matching rules (decoding, charsets, which parts are searched).
+SEARCH_RULES = [
+    (
+        b"From: =?iso-8859-1?q?J=FCrgen?= <j@example.org>\n"
+        b"To: Team: a@x.org, b@y.org;\n"
+        b"Subject: =?iso-8859-1?q?caf=E9?= time\n"
+        b"X-Thing: =?utf-8?b?w6TDtsO8?=\n"
+        b"MIME-Version: 1.0\n"
+        b"Content-Type: multipart/mixed; boundary=b\n"
+        b"\n"
+        b"--b\n"
+        b"Content-Type: text/plain; charset=utf-8\n"
+        b"Content-Transfer-Encoding: base64\n"
+        b"\n"
+        b"R2Vyw6R1c2NoIGltIEdhcnRlbg==\n"
+        b"--b\n"
+        b"Content-Type: text/html; charset=iso-8859-1\n"
+        b"Content-Transfer-Encoding: quoted-printable\n"
+        b"\n"
+        b"<b>Stra=DFe</b> fin=\n"
+        b"ished\n"
+        b"--b\n"
+        b"Content-Type: application/octet-stream\n"
+        b"Content-Transfer-Encoding: base64\n"
+        b"\n"
+        b"aGlkZGVuIHNlY3JldA==\n"
+        b"--b\n"
+        b"Content-Type: message/rfc822\n"
+        b"\n"
+        b"Subject: inner subj\n"
+        b"\n"
+        b"innerbody words\n"
+        b"--b--\n"
+    ),
+    (b"From: a@b\nSubject: plain\n\nthe word Stra\xdfe latin1 and caf\xc3\xa9 utf8\n"),
+]

@@ -75,7 +75,7 @@ def test_deep_nesting_is_bounded() -> None:
     data = b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b0_\n\n" + head + b"x\n"
     t = time.perf_counter()
     root = parse(data)
-    assert time.perf_counter() - t < 5
+    assert time.perf_counter() - t < 30  # catches quadratic parsing; coverage + a loaded CI box need slack
     levels = 0
     ent = root
     while ent.children:
@@ -108,7 +108,7 @@ def test_huge_header() -> None:
     m = Message(data)
     assert m.envelope()[1] == "a" * 5_000_000
     assert m.bodystructure()[6] == 6
-    assert time.perf_counter() - t < 5
+    assert time.perf_counter() - t < 30  # catches quadratic parsing; coverage + a loaded CI box need slack
 
 
 def test_nested_structure_and_part_numbers() -> None:

@@ -241,3 +241,32 @@ def test_access_prefixes() -> None:
     assert parse("192.0.2 allow, A=1\n", "f")["192.0.2"].env == (("A", "1"),)
     with pytest.raises(ValueError, match="f:1: 'perhaps' is neither allow nor deny"):
         parse("192.0.2 perhaps\n", "f")
+
+
+def test_running_out_of_descriptors_pauses_then_recovers(tcpd: Callable[..., Tcpd]) -> None:
+    t = tcpd()
+    pid = t.proc.pid
+    in_use = len(os.listdir(f"/proc/{pid}/fd"))
+    # No descriptor left for accept(): EMFILE, which must not become a busy loop.
+    soft = next(
+        ln.split()[3] for ln in Path(f"/proc/{pid}/limits").read_text().splitlines() if "open files" in ln
+    )
+    subprocess.run(["prlimit", f"--pid={pid}", f"--nofile={in_use}:"], check=True)  # soft limit only
+    cpu_before = _cpu_seconds(pid)
+    s = t.connect()
+    s.settimeout(1.5)
+    with pytest.raises(TimeoutError):
+        s.recv(1)
+    assert _cpu_seconds(pid) - cpu_before < 0.5
+    subprocess.run(["prlimit", f"--pid={pid}", f"--nofile={soft}:"], check=True)
+    s.settimeout(10)
+    assert greeting(s)["ip"] == "127.0.0.1"  # the waiting client is served once descriptors are back
+    s.close()
+    t.stop()
+    assert t.proc.stderr is not None
+    assert "cannot accept connections: Too many open files; pausing" in t.proc.stderr.read().decode()
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

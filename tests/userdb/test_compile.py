@@ -28,13 +28,14 @@ def test_shadow_field_rule() -> None:
     assert not is_shadow_field("home=/pw=x") and not is_shadow_field("pw") and not is_shadow_field("pwd=1")
 
 
-def test_split_into_two_databases(tmp_path: Path) -> None:
+@pytest.mark.parametrize("use_ctypes", [False, True], ids=["dbm.gnu", "ctypes"])
+def test_split_into_two_databases(tmp_path: Path, use_ctypes: bool) -> None:
     s = src(
         tmp_path / "userdb",
         "# comment\n\njohn\thome=/h|systempw=$1$a$b|uid=1|hmac-md5pw=ff|gid=2\n"
         "nopw\thome=/n|uid=3|gid=3\n1=\tjohn\nbare\n",
     )
-    res = makeuserdb(str(s))
+    res = makeuserdb(str(s), use_ctypes=use_ctypes)
     assert (res.accounts, res.shadow_entries) == (4, 2)
     assert items(tmp_path / "userdb.dat") == {
         "john": "home=/h|uid=1|gid=2|_=",

@@ -7,6 +7,7 @@ def load() -> None:
     from courier.imap.commands import (  # noqa: F401
         append,
         basic,
+        fetch,
         folders,
         idle,
         quota,

@@ -191,7 +191,8 @@ def lsub(s: Session, tag: str, a: Args, uid: bool) -> Result:
     for name in subscribed:
         if rx.fullmatch(name):
             info = folders.get(name)
-            children = info.has_children if info is not None else False
+            # as Courier: children means subscribed children
+            children = any(other.startswith(name + ".") for other in subscribed)
             attrs = [] if info is None or info.selectable else [Atom("\\Noselect")]
             attrs.append(Atom("\\HasChildren" if children else "\\HasNoChildren"))
             s.w.untagged(Atom("LSUB"), attrs, ".", Mailbox(name))

@@ -35,6 +35,7 @@ def idle(s: Session, tag: str, a: Args, uid: bool) -> Result | None:
             if left <= 0:
                 s.w.status("*", "BYE", "Autologout; idle for too long")
                 s.closed = True
+                s.timed_out = True
                 return None
             wait = left if watcher is not None else min(left, s.settings.idle_poll)
             ready = s.conn.wait(wait, [watcher.fd] if watcher is not None else [])

@@ -1,0 +1,156 @@
+"""imapd: serve one IMAP connection on stdin/stdout.
+
+Started per connection by systemd (Accept=yes), inetd or courier-tcpd; or, with
+``AUTHENTICATED`` (and ``MAILDIR``/``HOME``) in the environment, already logged in
+(``* PREAUTH``), as Courier's imapd is after imaplogin.  The greeting goes out
+before anything heavy is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+USAGE = """\
+usage: imapd [--config-dir DIR] [--tls] [MAILDIR]
+
+Serve one IMAP4rev1 session on standard input/output.
+
+  --config-dir DIR  read imapd and imapd-ssl from DIR (default /etc/courier)
+  --tls             the connection is already TLS (imapd-ssl settings apply)
+  MAILDIR           maildir for a pre-authenticated session (else $MAILDIR,
+                    else $MAILDIRPATH under $HOME)
+
+With AUTHENTICATED=<user> in the environment the session starts logged in
+and greets "* PREAUTH".
+"""
+
+
+def _parse(argv: list[str]) -> tuple[str, bool, str | None] | int:
+    config_dir = "/etc/courier"
+    tls = False
+    maildir: str | None = None
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-h", "--help"):
+            sys.stdout.write(USAGE)
+            return 0
+        if arg == "--config-dir" and i + 1 < len(argv):
+            config_dir = argv[i + 1]
+            i += 2
+            continue
+        if arg.startswith("--config-dir="):
+            config_dir = arg.split("=", 1)[1]
+        elif arg == "--tls":
+            tls = True
+        elif arg.startswith("-"):
+            sys.stderr.write(f"imapd: unknown option {arg}; see imapd --help\n")
+            return 2
+        elif maildir is None:
+            maildir = arg
+        else:
+            sys.stderr.write(f"imapd: unexpected argument {arg}; see imapd --help\n")
+            return 2
+        i += 1
+    return config_dir, tls, maildir
+
+
+def main(argv: list[str] | None = None) -> int:
+    parsed = _parse(sys.argv[1:] if argv is None else argv)
+    if isinstance(parsed, int):
+        return parsed
+    config_dir, tls, maildir_arg = parsed
+
+    from courier.config import ConfigError
+    from courier.imap import settings as imap_settings
+
+    try:
+        settings = imap_settings.load(config_dir, tls=tls, environ=os.environ)
+    except ConfigError as exc:
+        sys.stdout.write("* BYE Server configuration error\r\n")
+        sys.stdout.flush()
+        sys.stderr.write(f"imapd: {exc}\n")
+        return 1
+    os.umask(settings.umask)
+
+    from courier import log
+    from courier.imap.server import Connection, Transport, serve
+    from courier.imap.session import Session
+
+    log.configure("imapd")
+    rfd, wfd, remote, _sock = _client()
+    transport = Transport(rfd, wfd)
+    conn = Connection(transport, settings)
+    session = Session(settings, conn.writer, conn, tls=tls, remote=remote)
+    started = time.monotonic()
+    preauth_user = os.environ.get("AUTHENTICATED", "")
+    if preauth_user:
+        maildir = _maildir(maildir_arg, settings.maildirpath)
+        session.greet_preauth()
+        conn.flush()
+        from pathlib import Path
+
+        from courier.maildir import open_store
+
+        try:
+            store = open_store(maildir)
+        except OSError as exc:
+            conn.writer.status("*", "BYE", "Unable to open maildir")
+            conn.flush()
+            sys.stderr.write(f"imapd: cannot open maildir {maildir}: {exc.strerror}\n")
+            return 1
+        session.authenticated(store, Path(maildir).absolute(), preauth_user)
+    else:
+        session.greet()
+        conn.flush()
+
+    from courier.imap.commands import load
+
+    load()
+    timed_out = serve(session, conn)
+    if session.user:
+        counters = [
+            ("headers", session.sent_headers),
+            ("body", session.sent_body),
+            ("rcvd", transport.received),
+            ("sent", transport.sent),
+            ("time", int(time.monotonic() - started)),
+        ]
+        end = log.timeout if timed_out else log.logout if session.logged_out else log.disconnected
+        end(session.user, remote[0], remote[1], counters)
+    elif not session.logged_out:
+        log.disconnected_before_login(remote[0])
+    return 0
+
+
+def _client() -> tuple[int, int, tuple[str, int], object]:
+    """The client's descriptors: the activated socket (fd 0, or systemd's fd 3), else stdin/stdout."""
+    from courier.net.activation import ActivationError, client_socket
+
+    try:
+        sock, ip, port = client_socket()
+    except ActivationError:
+        return 0, 1, _remote(), None
+    return sock.fileno(), sock.fileno(), (ip, port), sock
+
+
+def _remote() -> tuple[str, int]:
+    ip = os.environ.get("TCPREMOTEIP") or os.environ.get("REMOTE_ADDR") or ""
+    port = os.environ.get("TCPREMOTEPORT") or os.environ.get("REMOTE_PORT") or "0"
+    return ip, int(port) if port.isdigit() else 0
+
+
+def _maildir(arg: str | None, maildirpath: str) -> str:
+    if arg:
+        return arg
+    env = os.environ.get("MAILDIR")
+    if env:
+        return env
+    home = os.environ.get("HOME", ".")
+    return os.path.join(home, maildirpath)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
