@@ -48,3 +48,7 @@ def _stop_authdaemonds() -> Iterator[None]:
     import tests.authfixtures
 
     tests.authfixtures.stop_all()
+
+
+# Private slapd / MariaDB / PostgreSQL servers (session-scoped) for the auth backend tests.
+pytest_plugins = ["tests.dbfixtures"]

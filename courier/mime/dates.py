@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import re
 
 _MONTHS = {
@@ -53,8 +52,15 @@ def parse_date(value: str) -> tuple[int, int, int, float] | None:
             z = _ZONES.get(zone.lower(), 0)
             offset = (abs(z) // 100 * 60 + abs(z) % 100) * (1 if z >= 0 else -1)
     secs = int(hh or 0) * 3600 + int(mm or 0) * 60 + int(ss or 0)
-    try:
-        epoch = calendar.timegm((year, mon, d, 0, 0, 0, 0, 0, 0)) + secs - offset * 60
-    except (ValueError, OverflowError):
-        return None
+    epoch = _days_from_civil(year, mon, d) * 86400 + secs - offset * 60
     return year, mon, d, float(epoch)
+
+
+def _days_from_civil(y: int, m: int, d: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm; no calendar import)."""
+    y -= m <= 2
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468

@@ -18,10 +18,10 @@ from __future__ import annotations
 import mmap
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from courier.mime.headers import Fields, first, mime_version_ok, param, parse_params, split_fields
 
+TYPE_CHECKING = False  # typing itself is not imported on the connection path
 if TYPE_CHECKING:
     from courier.mime.sections import Section
 
@@ -76,7 +76,7 @@ class Entity:
         self.children: list[Entity] = []
         #: The encapsulated message of a message/rfc822 entity.
         self.message: Entity | None = None
-        #: Body size and line count in CRLF terms.
+        #: Body size and line count in CRLF terms (both 0 for a multipart with parts).
         self.size = 0
         self.lines = 0
         #: False for a message without MIME-Version: 1.0 (its Content-Type is ignored).
@@ -144,7 +144,6 @@ def _entity(st: _State, start: int, end: int, depth: int, is_message: bool, defa
             ent.type, ent.subtype = "text", "plain"
     elif default_rfc822:
         ent.type, ent.subtype = "message", "rfc822"
-    ent.size = (end - bstart) + count_lf(buf, bstart, end)
     if depth < MAX_DEPTH:
         if ent.type == "multipart":
             boundary = param(ent.params, "boundary")
@@ -152,8 +151,11 @@ def _entity(st: _State, start: int, end: int, depth: int, is_message: bool, defa
                 _split(st, ent, boundary.encode("latin-1", "replace"), depth)
         elif ent.type == "message" and ent.subtype == "rfc822":
             ent.message = _entity(st, bstart, end, depth + 1, True, False)
-    if ent.type == "text" or ent.message is not None:
-        ent.lines = count_lf(buf, bstart, end)
+    if not ent.children:  # a multipart's own size is never reported: skip counting it
+        lines = count_lf(buf, bstart, end)
+        ent.size = (end - bstart) + lines
+        if ent.type == "text" or ent.message is not None:
+            ent.lines = lines
     return ent
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 _WSP = re.compile(r"[ \t\r\n]+")
 _BLOB = re.compile(r"\[[^\[\]]*\][ \t]*")
@@ -53,21 +52,27 @@ def base_subject(subject: str) -> tuple[str, bool]:
     return s.casefold(), is_reply
 
 
-@dataclass(frozen=True, slots=True)
 class SortData:
     """What SORT needs to know about one message (all keys already normalised)."""
 
-    seq: int  # sequence number (or UID) that the client sees
-    arrival: float  # INTERNALDATE, epoch seconds
-    date: float  # sent date: Date header in UTC, or INTERNALDATE when it has none
-    size: int  # RFC822.SIZE
-    subject: str  # base subject (case-folded)
-    from_: str  # first From mailbox local part, case-folded ("" if none)
-    to: str
-    cc: str
+    __slots__ = ("arrival", "cc", "date", "from_", "seq", "size", "subject", "to")
+
+    def __init__(
+        self,
+        seq: int,  # sequence number (or UID) that the client sees
+        arrival: float,  # INTERNALDATE, epoch seconds
+        date: float,  # sent date: Date header in UTC, or INTERNALDATE when it has none
+        size: int,  # RFC822.SIZE
+        subject: str,  # base subject (case-folded)
+        from_: str,  # first From mailbox, case-folded ("" if none)
+        to: str,
+        cc: str,
+    ) -> None:
+        self.seq, self.arrival, self.date, self.size = seq, arrival, date, size
+        self.subject, self.from_, self.to, self.cc = subject, from_, to, cc
 
 
-_KEYS = {
+_KEYS: dict[str, Callable[[SortData], str | float]] = {
     "ARRIVAL": lambda d: d.arrival,
     "DATE": lambda d: d.date,
     "SIZE": lambda d: d.size,

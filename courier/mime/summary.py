@@ -8,8 +8,6 @@ version (the cache then re-parses the message).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from courier.mime.bodystructure import bodystructure
 from courier.mime.dates import parse_date
 from courier.mime.decode import decode_header
@@ -22,21 +20,45 @@ from courier.mime.thread import ThreadData
 VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
 class Summary:
-    size: int  # RFC822.SIZE
-    envelope: list[object]
-    bodystructure: list[object]  # extensible form; BODY is body()
-    sent: float | None  # Date header in UTC epoch seconds
-    sent_day: tuple[int, int, int] | None  # Date header's own (year, month, day)
-    subject: str  # decoded Subject
-    from_: str  # decoded From / To / Cc / Bcc header text (for SEARCH)
-    to: str
-    cc: str
-    bcc: str
-    message_id: str | None
-    references: str | None
-    in_reply_to: str | None
+    """Everything about one message that FETCH/SEARCH/SORT/THREAD take from its content."""
+
+    __slots__ = (
+        "bcc",
+        "bodystructure",
+        "cc",
+        "envelope",
+        "from_",
+        "in_reply_to",
+        "message_id",
+        "references",
+        "sent",
+        "sent_day",
+        "size",
+        "subject",
+        "to",
+    )
+
+    def __init__(
+        self,
+        size: int,  # RFC822.SIZE
+        envelope: list[object],
+        bodystructure: list[object],  # extensible form; BODY is body()
+        sent: float | None,  # Date header in UTC epoch seconds
+        sent_day: tuple[int, int, int] | None,  # the Date header's own (year, month, day)
+        subject: str,  # decoded Subject
+        from_: str,  # decoded From / To / Cc / Bcc header text (for SEARCH)
+        to: str,
+        cc: str,
+        bcc: str,
+        message_id: str | None,
+        references: str | None,
+        in_reply_to: str | None,
+    ) -> None:
+        self.size, self.envelope, self.bodystructure = size, envelope, bodystructure
+        self.sent, self.sent_day, self.subject = sent, sent_day, subject
+        self.from_, self.to, self.cc, self.bcc = from_, to, cc, bcc
+        self.message_id, self.references, self.in_reply_to = message_id, references, in_reply_to
 
     def body(self) -> list[object]:
         """BODY (non-extensible) data."""

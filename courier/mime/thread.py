@@ -9,24 +9,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 _MSGID = re.compile(r"<[^<>\s]*>")
 
 Thread = list[object]
 
 
-@dataclass(frozen=True, slots=True)
 class ThreadData:
     """What threading needs to know about one message."""
 
-    seq: int  # sequence number or UID
-    date: float  # sent date (Date header, else INTERNALDATE), epoch seconds
-    subject: str  # base subject (case-folded), see courier.mime.sort.base_subject
-    is_reply: bool  # the subject had Re:/Fwd:/(fwd)
-    message_id: str | None = None  # raw Message-ID header
-    references: str | None = None  # raw References header
-    in_reply_to: str | None = None  # raw In-Reply-To header
+    __slots__ = ("date", "in_reply_to", "is_reply", "message_id", "references", "seq", "subject")
+
+    def __init__(
+        self,
+        seq: int,  # sequence number or UID
+        date: float,  # sent date (Date header, else INTERNALDATE), epoch seconds
+        subject: str,  # base subject (case-folded), see courier.mime.sort.base_subject
+        is_reply: bool,  # the subject had Re:/Fwd:/(fwd)
+        message_id: str | None = None,  # raw Message-ID header
+        references: str | None = None,  # raw References header
+        in_reply_to: str | None = None,  # raw In-Reply-To header
+    ) -> None:
+        self.seq, self.date, self.subject, self.is_reply = seq, date, subject, is_reply
+        self.message_id, self.references, self.in_reply_to = message_id, references, in_reply_to
 
 
 def message_ids(value: str | None) -> list[str]:
@@ -34,11 +39,13 @@ def message_ids(value: str | None) -> list[str]:
     return _MSGID.findall(value) if value else []
 
 
-@dataclass(eq=False, slots=True)
 class _Node:
-    msg: ThreadData | None = None
-    parent: _Node | None = None
-    children: list[_Node] = field(default_factory=list)
+    __slots__ = ("children", "msg", "parent")
+
+    def __init__(self) -> None:
+        self.msg: ThreadData | None = None
+        self.parent: _Node | None = None
+        self.children: list[_Node] = []
 
     def key(self) -> tuple[float, int]:
         node: _Node = self

@@ -102,7 +102,6 @@ def test_05_to_09_append_select_fetch_store_copy(lab: Lab) -> None:
 
 
 def test_10_to_14_search_sort_idle_quota_errors(lab: Lab) -> None:
-    pytest.importorskip("courier.mime.summary")  # SEARCH/SORT/THREAD land with it
     lab.run("10-search.txt", 0)
     lab.run("11-sort-thread.txt", 0)
 

@@ -61,10 +61,11 @@ def test_mime_shaped_garbage(chunks: list[bytes]) -> None:
     data = b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n" + b"".join(chunks)
     root = parse(data)
     _walk(root, len(data))
+    sec = section(data, root, (1,), "")
+    assert len(sec.read()) == sec.size
     for ent in [root, *root.children]:
-        sec = section(data, root, (1,), "")
-        assert len(sec.read()) == sec.size
-        assert ent.size == (ent.end - ent.bstart) + data.count(b"\n", ent.bstart, ent.end)
+        if not ent.children:  # sizes are reported for leaves and message/rfc822 only
+            assert ent.size == (ent.end - ent.bstart) + data.count(b"\n", ent.bstart, ent.end)
 
 
 def test_deep_nesting_is_bounded() -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from courier.userdb.dat import DuplicateKey, UserdbDat, write_dat
 from courier.userdb.gdbm import open_reader
+from tests.conftest import child_env
 
 BACKENDS = [pytest.param(False, id="dbm.gnu"), pytest.param(True, id="ctypes")]
 
@@ -110,3 +112,26 @@ def test_error_in_source_iterator_leaves_old_file(tmp_path: Path) -> None:
         write_dat(dat, rows())
     assert sorted(UserdbDat(dat).items()) == [("a", "uid=1")]
     assert [p.name for p in tmp_path.iterdir()] == ["userdb.dat"]
+
+
+def test_interpreter_without_gdbm_module(tmp_path: Path) -> None:
+    """Without _gdbm (pyenv builds, some venvs) makeuserdb and lookups go through libgdbm by ctypes."""
+    src = tmp_path / "userdb"
+    src.write_text("john\thome=/h|systempw=x\n")
+    src.chmod(0o600)
+    code = f"""
+import sys
+sys.modules["_gdbm"] = None
+sys.modules["dbm.gnu"] = None
+from courier.userdb import gdbm
+assert not gdbm.have_stdlib()
+from courier.userdb.compile import makeuserdb
+from courier.userdb.dat import UserdbDat
+makeuserdb({str(src)!r})
+print(UserdbDat({str(src)!r} + ".dat").lookup("john"), UserdbDat({str(src)!r} + "shadow.dat").lookup("john"))
+"""
+    cmd = [sys.executable, "-c", code]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=child_env())
+    assert out.stdout.strip() == "{'home': '/h', '_': ''} {'systempw': 'x'}"
+    with UserdbDat(str(src) + ".dat", use_ctypes=False) as db:  # and the stdlib reads what ctypes wrote
+        assert db.lookup("john") == {"home": "/h", "_": ""}

@@ -6,10 +6,12 @@ from __future__ import annotations
 def load() -> None:
     from courier.imap.commands import (  # noqa: F401
         append,
+        auth,
         basic,
         fetch,
         folders,
         idle,
         quota,
+        search,
         selected,
     )
