@@ -1,10 +1,18 @@
 """Login round trip per authentication backend: persistent connection vs a fresh one per request.
 
 Starts private slapd, MariaDB and PostgreSQL instances (as the tests do), then
-times ``module.login()`` for one account in each backend:
+times a login for one account in each backend, twice:
 
-* persistent: the connection an authdaemond worker keeps between requests;
-* fresh: the connection is closed before every request (connect + bind/auth + query).
+* in-process: ``module.login()`` directly;
+* authdaemond: an AUTH request over the socket to our authdaemond (one worker,
+  that backend alone in authmodulelist), as imapd and pop3d send it.
+
+and in two modes:
+
+* persistent: the connection a worker keeps between requests;
+* fresh: a new connection per request (in-process: ``close()`` first; through
+  authdaemond: the rc file's mtime is bumped, which makes the worker re-read
+  it and reconnect, as after an edit).
 
 Run:  .venv/bin/python -m bench.auth_backends [--requests N]
 """
@@ -12,8 +20,10 @@ Run:  .venv/bin/python -m bench.auth_backends [--requests N]
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +32,7 @@ from pathlib import Path
 
 from courier.auth.module import AuthModule
 from courier.auth.modules import ldap, mysql, pgsql
+from courier.authdaemon.client import AuthClient
 from tests.dbfixtures import (
     ADMIN_DN,
     ADMIN_PW,
@@ -59,6 +70,18 @@ def _time(fn: Callable[[], object], n: int) -> list[float]:
             raise SystemExit("bench: a login failed")
         out.append((time.perf_counter() - t) * 1000)
     return out
+
+
+def _wait_for(client: AuthClient, user: str, password: str) -> None:
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            if client.login("imap", user, password) is not None:
+                return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
 
 
 def _report(name: str, mode: str, ms: list[float]) -> None:
@@ -136,6 +159,36 @@ def run(requests: int) -> None:
 
             _report(name, "fresh", _time(fresh, requests))
             m.close()
+
+        print("# through authdaemond (one worker, AUTH login over the socket)")
+        for name, _make in cases:
+            config_dir = etc / name
+            rcfile = next(config_dir.glob("auth*rc"))
+            module = {"authldaprc": "authldap", "authmysqlrc": "authmysql", "authpgsqlrc": "authpgsql"}[
+                rcfile.name
+            ]
+            var = base / "var" / name.replace(" ", "-")
+            (config_dir / "authdaemonrc").write_text(
+                f'authmodulelist="{module}"\ndaemons=1\nauthdaemonvar={var}\n'
+            )
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "courier.cli.authdaemond", "--config-dir", str(config_dir)],
+                stdin=subprocess.DEVNULL,
+            )
+            try:
+                client = AuthClient(str(var / "socket"), timeout=10)
+                _wait_for(client, user, password)
+                _report(name, "persistent", _time(lambda c=client: c.login("imap", user, password), requests))
+
+                def fresh_daemon(c: AuthClient = client, rc: Path = rcfile) -> object:
+                    now = time.time_ns()
+                    os.utime(rc, ns=(now, now))
+                    return c.login("imap", user, password)
+
+                _report(name, "fresh", _time(fresh_daemon, requests))
+            finally:
+                proc.terminate()
+                proc.wait(timeout=10)
     finally:
         for server in servers:
             server.stop()

@@ -36,11 +36,23 @@ def info_flags(info: str) -> frozenset[str]:
     return result
 
 
+_info_cache: dict[frozenset[str], str] = {}
+
+
 def make_info(flags: frozenset[str] | set[str], old_info: str = "") -> str:
     """The info suffix for ``flags``, keeping letters IMAP does not know (``P``, lowercase) from ``old_info``.
 
     Letters are in ASCII order, as the maildir convention and Courier want.
     """
+    if not old_info or old_info == "2," or not old_info.startswith("2,"):
+        key = frozenset(flags)
+        hit = _info_cache.get(key)
+        if hit is None:
+            hit = "2," + "".join(sorted(FLAG_TO_LETTER[f] for f in key if f in FLAG_TO_LETTER))
+            if len(_info_cache) < 4096:
+                _info_cache[key] = hit
+        if not old_info.startswith("2,") or old_info == "2,":
+            return hit
     letters = {FLAG_TO_LETTER[f] for f in flags if f in FLAG_TO_LETTER}
     if old_info.startswith("2,"):
         letters.update(c for c in old_info[2:] if c not in LETTER_TO_FLAG and c.isalpha())

@@ -28,9 +28,9 @@ from courier.storage import (
     UidValidityChanged,
 )
 
+from . import index, uiddb
 from . import keywords as kwmod
 from . import quota as quotamod
-from . import uiddb
 from .flags import DELETED, RECENT, SYSTEM_FLAGS, canonical_system_flag, info_flags, make_info
 from .lock import FolderLock
 from .names import UniqueName, size_from_name, sort_key, split_name
@@ -41,6 +41,18 @@ if TYPE_CHECKING:
     from .store import MaildirStore
 
 _flagsets: dict[frozenset[str], frozenset[str]] = {}
+_NOFLAGS: frozenset[str] = frozenset()
+_usual: dict[str, bool] = {}
+
+
+def _usual_info(info: str) -> bool:
+    """Whether ``info`` is exactly what make_info() writes for its flags (then we need not remember it)."""
+    hit = _usual.get(info)
+    if hit is None:
+        hit = make_info(info_flags(info)) == info
+        if len(_usual) < 4096:
+            _usual[info] = hit
+    return hit
 
 
 def _intern(flags: frozenset[str]) -> frozenset[str]:
@@ -120,11 +132,16 @@ class MaildirFolder:
             except FileNotFoundError:
                 raise NoSuchFolder("Mailbox does not exist, or must be subscribed to.") from None
             for fn in names:
-                if fn.startswith("."):
+                if fn[:1] == ".":
                     continue
-                base = split_name(fn)[0] if sub == "cur" else fn.partition(":")[0]
-                if base and (sub == "cur" or base not in found):
-                    found[base] = (sub, fn)
+                if sub == "cur":
+                    i = fn.rfind(":")
+                    base = fn[:i] if i > 0 else fn
+                    found[base] = ("cur", fn)
+                else:
+                    base = fn.partition(":")[0]
+                    if base and base not in found:
+                        found[base] = ("new", fn)
         return found
 
     def _confirm(self, listing: Listing, missing: Iterable[str]) -> set[str]:
@@ -199,11 +216,11 @@ class MaildirFolder:
             return uids
 
     # ----- building the view ------------------------------------------------------------------
-    def _info_for(self, base: str, sub: str, fn: str, old: MessageInfo | None) -> tuple[int, float]:
-        if old is not None:
-            return old.size, old.internaldate
+    def _info_for(self, base: str, sub: str, fn: str, cached: tuple[int, float] | None) -> tuple[int, float]:
+        if cached is not None:
+            return cached
         path = os.path.join(self.path, sub, fn)
-        size = size_from_name(fn)
+        size = size_from_name(base)
         try:
             st = os.stat(path)
         except FileNotFoundError:
@@ -211,17 +228,16 @@ class MaildirFolder:
         return (size if size is not None else st.st_size), st.st_mtime
 
     def _flags_of(self, base: str, sub: str, fn: str) -> frozenset[str]:
-        info = split_name(fn)[1] if sub == "cur" else ""
-        flags = info_flags(info)
+        flags = info_flags(fn[len(base) + 1 :]) if sub == "cur" and len(fn) > len(base) else _NOFLAGS
         kws = self._kw.get(base)
         if kws:
-            flags = flags | kws
-        return _intern(flags)
+            flags = _intern(flags | kws)
+        return flags
 
     def _remember_location(self, base: str, sub: str, fn: str, flags: frozenset[str]) -> None:
-        usual = base + ":" + make_info(flags & SYSTEM_FLAGS)
-        if sub == "cur" and fn == usual:
-            self._where.pop(base, None)
+        if sub == "cur" and len(fn) > len(base) and _usual_info(fn[len(base) + 1 :]):
+            if self._where:
+                self._where.pop(base, None)
         else:
             self._where[base] = (sub, fn)
 
@@ -250,24 +266,85 @@ class MaildirFolder:
 
     def _load(self) -> None:
         stamp = self._stamp()
-        listing = self._list()
+        idx = index.load(self.path)
+        if (
+            idx is not None
+            and idx.stamp is not None
+            and idx.stamp == stamp
+            and idx.uiddb_key == uiddb.stat_key(self.path)
+            and (self.readonly or not any(e[2] == "new" for e in idx.entries))
+        ):
+            self._load_index(idx, stamp)
+            return
+        cached = {e[1]: (e[4], e[5]) for e in idx.entries} if idx is not None else {}
+        del idx
         if self.readonly:
+            listing = self._list()
             uids = self._assign(listing, claim_recent=False)
             self._recent = {b for b, (sub, _) in listing.items() if sub == "new"}
         else:
-            uids = self._assign(listing, claim_recent=True)
+            listing = {}
+            uids = self._assign(listing, claim_recent=True)  # lists under the lock
         self._read_keywords(uids, force=True)
         order = sorted((uid, base) for base, uid in uids.items() if base in listing)
         msgs: list[MessageInfo] = []
+        recent = self._recent
+        entries: list[index.Entry] = []
+        suffixes: dict[str, str] = {}  # one object per distinct suffix: marshal then stores references
         for uid, base in order:
             sub, fn = listing[base]
-            size, mtime = self._info_for(base, sub, fn, None)
+            size, mtime = self._info_for(base, sub, fn, cached.get(base))
             flags = self._flags_of(base, sub, fn)
-            msgs.append(MessageInfo(uid, base, flags, size, mtime, base in self._recent))
+            msgs.append(MessageInfo(uid, base, flags, size, mtime, base in recent))
             self._remember_location(base, sub, fn, flags)
+            suffix = fn[len(base) :]
+            entries.append((uid, base, sub, suffixes.setdefault(suffix, suffix), size, mtime))
         self._msgs = msgs
         self._uids = [m.uid for m in msgs]
         self._dir_stamp = stamp if _settled(stamp) else None
+        after = self._stamp()
+        index.save(
+            self.path,
+            index.Index(
+                after if _settled(after) else None,
+                uiddb.stat_key(self.path),
+                self._uidvalidity,
+                self._uidnext,
+                entries,
+            ),
+        )
+
+    def _load_index(self, idx: index.Index, stamp: tuple[int, int]) -> None:
+        """An unchanged folder: everything comes from the index (keywords are still read)."""
+        self._uidvalidity = idx.uidvalidity
+        self._uidnext = idx.nextuid
+        if self.readonly:
+            self._recent = {e[1] for e in idx.entries if e[2] == "new"}
+        self._read_keywords({e[1] for e in idx.entries}, force=True)
+        recent = self._recent
+        kw = self._kw
+        where = self._where
+        usual = _usual
+        msgs: list[MessageInfo] = []
+        append = msgs.append
+        for uid, base, sub, suffix, size, mtime in idx.entries:
+            # The loop of _flags_of and _remember_location, inlined: this runs once per message.
+            if sub == "cur":
+                info = suffix[1:]
+                flags = info_flags(info)
+                if not usual.get(info, False) and not _usual_info(info):
+                    where[base] = (sub, base + suffix)
+            else:
+                flags = _NOFLAGS
+                where[base] = (sub, base + suffix)
+            if kw:
+                k = kw.get(base)
+                if k:
+                    flags = _intern(flags | k)
+            append(MessageInfo(uid, base, flags, size, mtime, base in recent))
+        self._msgs = msgs
+        self._uids = [m.uid for m in msgs]
+        self._dir_stamp = stamp
 
     def refresh(self) -> Changes:
         self._check_open()

@@ -33,16 +33,14 @@ def split_name(filename: str) -> tuple[str, str]:
 
 def size_from_name(filename: str) -> int | None:
     """The ``,S=<bytes>`` size recorded in a name, if any."""
-    base = split_name(filename)[0]
-    at = base.find(",S=")
+    at = filename.find(",S=")
     if at < 0:
         return None
-    digits = []
-    for ch in base[at + 3 :]:
-        if not ch.isdigit():
-            break
-        digits.append(ch)
-    return int("".join(digits)) if digits else None
+    end = at + 3
+    n = len(filename)
+    while end < n and "0" <= filename[end] <= "9":
+        end += 1
+    return int(filename[at + 3 : end]) if end > at + 3 else None
 
 
 def is_message_name(filename: str) -> bool:

@@ -56,17 +56,25 @@ def parse(data: bytes) -> tuple[UidDb | None, int | None]:
     highest = 0
     for line in body.split("\n"):
         uid_text, sep, name = line.partition(" ")
-        if not sep or not name or not uid_text.isdigit() or not uid_text.isascii():
+        try:
+            uid = int(uid_text)
+        except ValueError:
+            continue
+        if (
+            not sep
+            or not name
+            or not uid_text.isascii()
+            or not uid_text.isdigit()
+            or not 0 < uid <= 0xFFFFFFFF
+        ):
             continue
         if "/" in name or name in seen_names:
-            continue
-        uid = int(uid_text)
-        if uid == 0 or uid > 0xFFFFFFFF:
             continue
         if uid <= last:
             ordered = False
         last = uid
-        highest = max(highest, uid)
+        if uid > highest:
+            highest = uid
         seen_names.add(name)
         entries.append((uid, name))
     if not ordered:

@@ -83,18 +83,21 @@ def _lines(buf: Buffer, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def _header_fields(buf: Buffer, ent: Entity, names: Iterable[str], negate: bool) -> Section:
-    wanted = {n.lower().encode("latin-1", "replace") for n in names}
+def _header_fields(buf: Buffer, ent: Entity, names: Iterable[str] | None, negate: bool) -> Section:
+    """Selected fields of a header block and the empty line; ``names=None`` keeps MIME fields only."""
+    wanted = {n.lower().encode("latin-1", "replace") for n in names or ()}
     chosen: list[bytes] = []
     for a, b in _lines(buf, ent.hstart, ent.bstart):
         line = bytes(buf[a:b])
         if line in (b"\n", b"\r\n"):
             continue
         colon = line.find(b":")
-        name = line[:colon].strip().lower() if colon > 0 else None
-        if name is None:
-            continue
-        if (name in wanted) != negate:
+        name = line[:colon].strip().lower() if colon > 0 else b""
+        if names is None:
+            keep = name.startswith(b"content-") or name == b"mime-version"
+        else:
+            keep = (name in wanted) != negate  # a line without a colon is "not" any field
+        if keep:
             chosen.append(line if line.endswith(b"\n") else line + b"\n")
     chosen.append(b"\n")
     return Section(buf, [b"".join(chosen).replace(b"\n", b"\r\n")])
@@ -128,10 +131,13 @@ def section(
     if kind == "MIME":
         if not path:
             return empty
+        if part is root or _is_message(root, part):
+            # the body of a single-part message: its MIME fields (as Courier does)
+            return _header_fields(buf, part, None, False)
         return Section(buf, [(part.hstart, part.bstart)])
-    msg = part if not path else part.message
-    if msg is None:
-        return empty
+    # HEADER and TEXT of an encapsulated message; of any other part, Courier's reading:
+    # that part's own header and body
+    msg = part.message if path and part.message is not None else part
     if kind == "HEADER":
         return Section(buf, [(msg.hstart, msg.bstart)])
     if kind == "TEXT":
@@ -139,3 +145,16 @@ def section(
     if kind in ("HEADER.FIELDS", "HEADER.FIELDS.NOT"):
         return _header_fields(buf, msg, fields, kind.endswith(".NOT"))
     raise ValueError(f"unknown section kind {kind!r}")
+
+
+def _is_message(root: Entity, part: Entity) -> bool:
+    """True if ``part`` is an encapsulated message (its header is a message header)."""
+    stack = [root]
+    while stack:
+        e = stack.pop()
+        if e.message is part:
+            return True
+        stack.extend(e.children)
+        if e.message is not None:
+            stack.append(e.message)
+    return False
