@@ -26,6 +26,7 @@ _VAR = re.compile(r"(?<!\x00)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z
 _MARKER = re.compile(r"##NAME:\s*([^:\s]+)\s*:\s*([0-9]+)\s*$")
 # Escaped $ and ` are marked with a NUL (never valid in a value) until the end.
 _SUBST = re.compile(r"(?<!\x00)(?:\$\(|`)")
+_SPECIAL = re.compile(r"(?<!\x00)\$[0-9*@#?$!-]")
 _BRACE = re.compile(r"(?<!\x00)\$\{(?![A-Za-z_][A-Za-z0-9_]*\})")
 
 
@@ -227,6 +228,9 @@ class ConfigFile:
 def _expand(text: str, env: Mapping[str, str], where: str) -> str:
     if _SUBST.search(text):
         raise ConfigError(f"{where}: command substitution is not supported in a config value")
+    special = _SPECIAL.search(text)
+    if special:
+        raise ConfigError(f"{where}: {special.group()} is a shell parameter; write \\$ for a dollar sign")
     if _BRACE.search(text):
         raise ConfigError(f"{where}: only plain ${{NAME}} is supported, not other ${{...}} forms")
     return _VAR.sub(lambda m: env.get(m.group(1) or m.group(2), ""), text)
@@ -261,7 +265,10 @@ def parse_value(raw: str, env: Mapping[str, str], where: str) -> str:
                 chunk.append(c)
                 i += 1
             out.append(_expand("".join(chunk), env, where))
-        elif c == "\\" and i + 1 < n:
+        elif c == "\\":
+            if i + 1 == n:  # a backslash at the very end of the file stays, as in sh
+                out.append("\\")
+                break
             out.append("\x00" + raw[i + 1] if raw[i + 1] in "$`" else raw[i + 1])
             i += 2
         elif c in " \t":
@@ -269,17 +276,47 @@ def parse_value(raw: str, env: Mapping[str, str], where: str) -> str:
             if rest and not rest.startswith("#"):
                 raise ConfigError(f"{where}: unquoted space in value; put the whole value in double quotes")
             break
-        elif c == "#" and (i == 0 or raw[i - 1] in " \t"):
-            break
         elif c in "`;|&<>()":
             raise ConfigError(f"{where}: shell syntax {c!r} is not supported in a config value")
         else:
             j = i
             while j < n and raw[j] not in "'\"\\ \t`;|&<>()":
                 j += 1
-            out.append(_expand(raw[i:j], env, where))
+            if j == i:  # never expected: every stop character has its own branch above
+                raise ConfigError(f"{where}: cannot read {raw[i]!r} here; quote the value")
+            word = raw[i:j]
+            if (i == 0 and word.startswith("~")) or ":~" in word:
+                raise ConfigError(f"{where}: ~ would be expanded by the shell; put the value in quotes")
+            out.append(_expand(word, env, where))
             i = j
     return "".join(out).replace("\x00$", "$").replace("\x00`", "`")
+
+
+def _scan(segment: str, quote: str, prev: str) -> tuple[bool, str, str]:
+    """Read one physical line in sh's quoting state; returns (ends in a continuation, quote, last char).
+
+    Incremental, so that a long run of continued lines costs linear time.
+    """
+    i, n = 0, len(segment)
+    while i < n:
+        c = segment[i]
+        if quote == "'":
+            if c == "'":
+                quote = ""
+        elif c == "\\":
+            if i + 1 == n:
+                return True, quote, prev
+            i += 1
+            c = "x"  # an escaped character never starts a comment word
+        elif c == quote:
+            quote = ""
+        elif not quote and c in "'\"":
+            quote = c
+        elif not quote and c == "#" and prev in " \t":
+            return False, quote, c  # the rest is a comment
+        prev = c
+        i += 1
+    return False, quote, prev
 
 
 def parse_text(text: str, path: Path, env: Mapping[str, str] | None = None) -> ConfigFile:
@@ -295,9 +332,12 @@ def parse_text(text: str, path: Path, env: Mapping[str, str] | None = None) -> C
         line = physical[i]
         i += 1
         # Backslash continuation joins physical lines (outside single quotes, as sh does).
-        while line.endswith("\\") and not line.endswith("\\\\") and i < len(physical):
+        more, quote, prev = _scan(line, "", " ")
+        while more and i < len(physical):
             line = line[:-1] + physical[i]
+            more, quote, prev = _scan(physical[i], quote, prev)
             i += 1
+        line = line.removesuffix("\r")  # a file edited on Windows
         stripped = line.strip()
         marker = _MARKER.match(stripped)
         if marker:
@@ -305,9 +345,11 @@ def parse_text(text: str, path: Path, env: Mapping[str, str] | None = None) -> C
             continue
         if not stripped or stripped.startswith("#"):
             continue
-        if stripped.startswith("export "):
-            stripped = stripped[len("export ") :].strip()
-        m = _ASSIGN.fullmatch(stripped)
+        # Leading blanks go; trailing ones stay for parse_value (an escaped "\\ " is part of the value).
+        statement = line.lstrip(" \t")
+        if statement.startswith("export "):
+            statement = statement[len("export ") :].lstrip(" \t")
+        m = _ASSIGN.fullmatch(statement)
         if not m:
             raise ConfigError(
                 f"{path}:{lineno}: expected NAME=value, found {stripped[:60]!r}; fix or comment out this line"

@@ -76,16 +76,25 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(settings.umask)
 
     from courier import log
-    from courier.imap.server import Connection, Transport, serve
-    from courier.imap.session import Session
 
     log.configure("imapd")
     rfd, wfd, remote, _sock = _client()
+    preauth_user = os.environ.get("AUTHENTICATED", "")
+    if not preauth_user:
+        # Greet before the session machinery is even imported.  STARTTLS hook: once a TLS
+        # engine can wrap (rfd, wfd), pass starttls_available=True here and
+        # Session(starttls=<callable that switches the Transport to TLS>) below.
+        from courier.imap.capability import greeting
+
+        _write_all(wfd, greeting(settings, tls, starttls_available=False))
+
+    from courier.imap.server import Connection, Transport, serve
+    from courier.imap.session import Session
+
     transport = Transport(rfd, wfd)
     conn = Connection(transport, settings)
     session = Session(settings, conn.writer, conn, tls=tls, remote=remote)
     started = time.monotonic()
-    preauth_user = os.environ.get("AUTHENTICATED", "")
     if preauth_user:
         maildir = _maildir(maildir_arg, settings.maildirpath)
         session.greet_preauth()
@@ -102,9 +111,6 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"imapd: cannot open maildir {maildir}: {exc.strerror}\n")
             return 1
         session.authenticated(store, Path(maildir).absolute(), preauth_user)
-    else:
-        session.greet()
-        conn.flush()
 
     from courier.imap.commands import load
 
@@ -123,6 +129,15 @@ def main(argv: list[str] | None = None) -> int:
     elif not session.logged_out:
         log.disconnected_before_login(remote[0])
     return 0
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+        except BrokenPipeError:
+            return
 
 
 def _client() -> tuple[int, int, tuple[str, int], object]:

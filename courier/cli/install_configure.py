@@ -86,7 +86,7 @@ def _logical_lines(lines: Sequence[str]) -> list[list[str]]:
     current: list[str] = []
     for line in lines:
         current.append(line)
-        if not line.rstrip("\n").endswith("\\"):
+        if not line.rstrip("\n").endswith("\\") or current[0].lstrip().startswith("#"):
             groups.append(current)
             current = []
     if current:

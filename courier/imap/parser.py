@@ -167,7 +167,7 @@ class Parser:
         else:
             self._sink = DiscardSink()
             self._state = _LITERAL
-            self._skip_error = ParseError("*", "", False)
+            self._skip_error = ParseError("*", "literal refused", False)
 
     def close(self) -> None:
         """The connection is gone: abandon any literal being received."""
@@ -275,7 +275,8 @@ class Parser:
             return None
         self._state = _LINE
         self._skip_error = None
-        return ParseError(err.tag, err.message or "literal refused", False)
+        # the refusal has been answered already (reject_literal's caller did)
+        return None
 
     def _segment(self, seg: bytes) -> Event | None:
         cmd = self._cmd

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from courier.imap.args import Args, Bad, No
+from courier.imap.capability import capabilities
 from courier.imap.parser import Atom as InAtom
 from courier.imap.parser import Command, LiteralSink, NeedLiteral, ParseError
 from courier.imap.response import Atom, Code, Writer
@@ -15,9 +16,6 @@ from courier.imap.table import COMMANDS, Spec, State
 from courier.imap.view import SYSTEM_FLAGS, View
 from courier.storage import StorageError, Store
 
-GREETING = "Courier-IMAP ready. Copyright 1998-2019 Double Precision, Inc.  " + (
-    "See COPYING for distribution information."
-)
 ERROR_TEXT = "Error in IMAP command received by server."
 MAX_ERRORS = 10  # the 10th consecutive protocol error ends the session, as with Courier
 
@@ -68,16 +66,9 @@ class Session:
 
     # -- capability ---------------------------------------------------------------------
     def capabilities(self) -> list[str]:
-        caps = (self.settings.capability_tls if self.tls else self.settings.capability).split()
-        if self.state == State.NOT_AUTHENTICATED:
-            if self.starttls_hook is not None and self.settings.starttls:
-                caps.append("STARTTLS")
-            if self.settings.tls_required and not self.tls:
-                caps.append("LOGINDISABLED")
-        caps += ["ENABLE", "UTF8=ACCEPT"]
-        if self.settings.id_fields:
-            caps.append("ID")
-        return caps
+        return capabilities(
+            self.settings, self.tls, self.state != State.NOT_AUTHENTICATED, self.starttls_hook is not None
+        )
 
     def has_cap(self, name: str) -> bool:
         caps = self.capabilities()
@@ -86,9 +77,6 @@ class Session:
         return name in (c.upper() for c in caps)
 
     # -- starting --------------------------------------------------------------------------
-    def greet(self) -> None:
-        self.w.status("*", "OK", GREETING, Code("CAPABILITY", tuple(Atom(c) for c in self.capabilities())))
-
     def authenticated(self, store: Store, maildir: Path, user: str) -> None:
         self.store = store
         self.maildir = maildir

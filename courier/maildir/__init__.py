@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .settings import MaildirSettings
+from .settings import MaildirSettings, settings_from_config
 
 if TYPE_CHECKING:
     from .store import MaildirStore
 
-__all__ = ["MaildirSettings", "open_store"]
+__all__ = ["MaildirSettings", "open_store", "settings_from_config"]
 
 
 def open_store(maildir: str, settings: MaildirSettings | None = None) -> MaildirStore:

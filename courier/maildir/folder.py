@@ -286,12 +286,13 @@ class MaildirFolder:
             listing = {}
             uids = self._assign(listing, claim_recent=True)  # lists under the lock
         self._read_keywords(uids, force=True)
-        order = sorted((uid, base) for base, uid in uids.items() if base in listing)
+        order = sorted((base for base in uids if base in listing), key=uids.__getitem__)
         msgs: list[MessageInfo] = []
         recent = self._recent
         entries: list[index.Entry] = []
         suffixes: dict[str, str] = {}  # one object per distinct suffix: marshal then stores references
-        for uid, base in order:
+        for base in order:
+            uid = uids[base]
             sub, fn = listing[base]
             size, mtime = self._info_for(base, sub, fn, cached.get(base))
             flags = self._flags_of(base, sub, fn)

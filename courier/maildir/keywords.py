@@ -37,6 +37,10 @@ def ensure_dir(folder: str) -> None:
         os.mkdir(path, 0o700)
     except FileExistsError:
         return
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return  # a read-only folder: reading works without the directory
+        raise
     with contextlib.suppress(OSError):
         os.chmod(path, os.stat(folder).st_mode & 0o777)
 
@@ -190,10 +194,12 @@ def _read_once(
             else:
                 state.pop(base, None)
     if update_needed:
-        _write_list(folder, state, host)
+        # Folding updates is housekeeping: a folder we may only read is read as it is.
+        with contextlib.suppress(OSError):
+            _write_list(folder, state, host)
     for base, u in updates.items():
         if u[3]:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 os.rename(os.path.join(d, base), os.path.join(d, f".{tn + 1}.{base}"))
         elif u[2] == 1 and u[0]:
             _unlink(os.path.join(d, f".{u[0]}.{base}"))
@@ -201,7 +207,7 @@ def _read_once(
 
 
 def _unlink(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
+    with contextlib.suppress(OSError):  # housekeeping; a read-only folder keeps its files
         os.unlink(path)
 
 

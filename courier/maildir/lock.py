@@ -105,7 +105,12 @@ class FolderLock:
         delay = 0.002
         while True:
             scratch = os.path.join(tmpdir, f"{int(time.time())}.{os.getpid()}.courierlock.{id(self)}")
-            fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+            try:
+                fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+            except OSError as exc:
+                if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                    return  # a folder we may only read: nobody can write it, no dot-lock needed
+                raise
             try:
                 os.write(fd, myid.encode())
             finally:

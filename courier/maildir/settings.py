@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -29,3 +30,40 @@ class MaildirSettings:
     lock_timeout: float = 120.0
     #: fsync new messages and metadata before they become visible.
     fsync: bool = True
+
+
+def settings_from_config(
+    values: Mapping[str, str], *, quota: str | None = None, hostname: str | None = None
+) -> MaildirSettings:
+    """Settings from a parsed Courier config (imapd or pop3d variables) and the account's quota.
+
+    IMAP_KEYWORDS (0, 1, 2), IMAP_USELOCKS, IMAP_TRASHFOLDERNAME, IMAP_UMASK (octal) are
+    Courier's; IMAP_TRASHQUOTA (0/1) is ours: Courier fixes that choice when it is built.
+    Raises ValueError naming the variable at fault.
+    """
+
+    def get(name: str, default: str) -> str:
+        return (values.get(name) or default).strip()
+
+    keywords = get("IMAP_KEYWORDS", "1")
+    if keywords not in ("0", "1", "2"):
+        raise ValueError(f"IMAP_KEYWORDS={keywords!r}: expected 0, 1 or 2")
+    umask_text = values.get("IMAP_UMASK", "").strip()
+    try:
+        umask = int(umask_text, 8) if umask_text else None
+    except ValueError:
+        raise ValueError(f"IMAP_UMASK={umask_text!r}: expected an octal number such as 022") from None
+    if umask is not None and not 0 <= umask <= 0o777:
+        raise ValueError(f"IMAP_UMASK={umask_text!r}: out of range")
+    trash = get("IMAP_TRASHFOLDERNAME", "Trash")
+    if not trash or "/" in trash or trash.startswith("."):
+        raise ValueError(f"IMAP_TRASHFOLDERNAME={trash!r}: not a folder name")
+    return MaildirSettings(
+        keywords=int(keywords),
+        uselocks=get("IMAP_USELOCKS", "1") not in ("0", ""),
+        trash_quota=get("IMAP_TRASHQUOTA", "0") not in ("0", ""),
+        trash_folder=trash,
+        umask=umask,
+        hostname=hostname,
+        quota=quota or None,
+    )

@@ -99,7 +99,10 @@ class MaildirStore:
         path = self.folder_dir(name)
         if not os.path.isdir(os.path.join(path, "cur")):
             raise NoSuchFolder(NO_MAILBOX)
-        return MaildirFolder(self, layout.canonical(name), path, readonly, self.settings)
+        try:
+            return MaildirFolder(self, layout.canonical(name), path, readonly, self.settings)
+        except PermissionError as exc:
+            raise StorageError(f"Permission denied: {exc.filename or path}") from None
 
     def status(self, name: str) -> FolderStatus:
         """Counts without touching the folder (as Courier: no new -> cur, no numbering)."""

@@ -122,13 +122,15 @@ def dump(db: UidDb) -> bytes:
 
 def write(folder: str, db: UidDb, *, fsync: bool = True, host: str | None = None) -> None:
     """Replace the database atomically (temp file in tmp/, then rename)."""
-    data = dump(db)
     tmp = os.path.join(folder, "tmp", UniqueName.new(host, uniq=f"imapuid_{os.getpid()}").tmp())
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        with open(
+            fd, "w", encoding="utf-8", errors="surrogateescape", buffering=1 << 16, closefd=False
+        ) as out:
+            out.write(f"{VERSION} {db.uidvalidity} {db.nextuid}\n")
+            for uid, name in db.entries:  # streamed: no copy of a 100,000-line file in memory
+                out.write(f"{uid} {name}\n")
         if fsync:
             os.fsync(fd)
         st = os.fstat(fd)

@@ -30,7 +30,8 @@ class SummaryCache:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._entries: dict[str, tuple[Stamp, list[object]]] = {}
+        # key -> (stamp, Summary.to_data(), extras)
+        self._entries: dict[str, tuple[Stamp, list[object], dict[str, bytes]]] = {}
         self._dirty = False
 
     def load(self) -> int:
@@ -59,6 +60,9 @@ class SummaryCache:
             return 0
         if magic != MAGIC or version != VERSION or not isinstance(entries, dict):
             return 0
+        for value in entries.values():  # shape check once, so get() can trust it
+            if not (isinstance(value, tuple) and len(value) == 3 and isinstance(value[2], dict)):
+                return 0
         self._entries = entries
         return len(entries)
 
@@ -72,8 +76,22 @@ class SummaryCache:
         return Summary.from_data(found[1])
 
     def put(self, key: str, stamp: Stamp, summary: Summary) -> None:
-        self._entries[key] = (tuple(stamp), summary.to_data())
+        self._entries[key] = (tuple(stamp), summary.to_data(), {})
         self._dirty = True
+
+    def extra(self, key: str, stamp: Stamp, name: str) -> bytes | None:
+        """A caller's own derived bytes kept with the record (e.g. a serialised ENVELOPE)."""
+        found = self._entries.get(key)
+        if found is None or found[0] != stamp:
+            return None
+        return found[2].get(name)
+
+    def set_extra(self, key: str, stamp: Stamp, name: str, value: bytes) -> None:
+        """Keep ``value`` with the record of ``key`` (ignored if there is no current record)."""
+        found = self._entries.get(key)
+        if found is not None and found[0] == stamp:
+            found[2][name] = value
+            self._dirty = True
 
     def summary(self, key: str, stamp: Stamp, path: str) -> Summary:
         """The cached record, or parse ``path`` now and remember it."""

@@ -268,10 +268,18 @@ class Message:
     def size(self) -> int:
         return rfc822_size(self.buf)
 
+    @property
+    def fields(self) -> Fields:
+        """The message's header fields, without parsing the body (ENVELOPE needs no more)."""
+        if self._root is not None:
+            return self._root.fields
+        hend, _ = _header_end(self.buf, 0, len(self.buf))
+        return split_fields(bytes(self.buf[:hend]))
+
     def envelope(self, utf8: bool = False) -> list[object]:
         from courier.mime.envelope import envelope
 
-        return envelope(self.root.fields, utf8)
+        return envelope(self.fields, utf8)
 
     def bodystructure(self, extensible: bool = True, utf8: bool = False) -> list[object]:
         from courier.mime.bodystructure import bodystructure

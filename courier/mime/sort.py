@@ -6,8 +6,8 @@ import re
 from collections.abc import Callable, Sequence
 
 _WSP = re.compile(r"[ \t\r\n]+")
-_BLOB = re.compile(r"\[[^\[\]]*\][ \t]*")
-_REFWD = re.compile(r"(?:\[[^\[\]]*\][ \t]*)*(?:re|fwd?)[ \t]*(?:\[[^\[\]]*\][ \t]*)?:", re.IGNORECASE)
+_BLOBS = re.compile(r"(?:\[[^\[\]]*\][ \t]*)*")
+_REFWD_TAIL = re.compile(r"(?:re|fwd?)[ \t]*(?:\[[^\[\]]*\][ \t]*)?:", re.IGNORECASE)
 #: Longer subjects are compared on their first this many characters (bounds the work).
 MAX_SUBJECT = 4096
 
@@ -30,19 +30,22 @@ def base_subject(subject: str) -> tuple[str, bool]:
                 is_reply = True
             else:
                 break
-        # (3)-(5) leaders and blobs
+        # (3)-(5) leaders and blobs, in linear time: a run of blobs is either followed
+        # by re/fw/fwd and ":" (a leader: drop it all) or stripped up to its last blob
         while True:
-            before = s
             s = s.lstrip(" \t")
-            m = _REFWD.match(s)
+            run_end = _BLOBS.match(s).end()  # type: ignore[union-attr]
+            m = _REFWD_TAIL.match(s, run_end)
             if m is not None:
                 s = s[m.end() :]
                 is_reply = True
-            m = _BLOB.match(s)
-            if m is not None and s[m.end() :].strip(" \t"):
-                s = s[m.end() :]
-            if s == before:
+                continue
+            if run_end == 0:
                 break
+            rest = s[run_end:]
+            # blobs before text go; if only blobs are left, the last one stays
+            s = rest if rest.strip(" \t") else s[s.rindex("[", 0, run_end) :]
+            break
         # (6) [fwd: ...]
         if s[:5].lower() == "[fwd:" and s.endswith("]"):
             s = s[5:-1]

@@ -14,6 +14,9 @@ _MSGID = re.compile(r"<[^<>\s]*>")
 
 Thread = list[object]
 
+#: Only the last this many References of a message are linked (bounds hostile headers).
+MAX_REFERENCES = 1000
+
 
 class ThreadData:
     """What threading needs to know about one message."""
@@ -55,6 +58,8 @@ class _Node:
         return (m.date, m.seq) if m is not None else (0.0, 0)
 
     def is_ancestor_of(self, other: _Node) -> bool:
+        if not self.children:  # the common case: a leaf is nobody's ancestor
+            return other is self
         node: _Node | None = other
         while node is not None:
             if node is self:
@@ -140,7 +145,7 @@ def references(messages: Sequence[ThreadData]) -> list[Thread]:
         me = node_for(mid)
         me.msg = m
         nodes.append(me)
-        refs = message_ids(m.references) or message_ids(m.in_reply_to)[:1]
+        refs = message_ids(m.references)[-MAX_REFERENCES:] or message_ids(m.in_reply_to)[:1]
         prev: _Node | None = None
         for ref in refs:
             cur = node_for(ref)

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import base64
 import hmac
+import imaplib
 import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +28,8 @@ import pytest
 from courier.auth.module import TempFail
 from courier.authdaemon.client import AuthClient
 from tests.authfixtures import start_authdaemond
-from tests.dbfixtures import ADMIN_DN, ADMIN_PW, SUFFIX, Mariadb, Postgres, Slapd
+from tests.conftest import PYTHON, child_env, free_port
+from tests.dbfixtures import ADMIN_DN, ADMIN_PW, SUFFIX, Mariadb, Postgres, Slapd, sha512_crypt, ssha
 
 # The account each backend holds (and the others do not).
 LDAP_USER = ("alice@example.com", "alicepw", 10001)
@@ -150,3 +160,149 @@ def test_stopped_backend_is_tempfail_then_recovers(daemon: Daemon, backend: str)
         server.start()
     for _ in range(4):  # the same daemon and workers, reconnected
         assert c.login("imap", user, password) is not None
+
+
+# -- end to end: IMAP (and POP3) logins for an account in each backend ----------------------------
+
+
+@dataclass
+class Mailbox:
+    address: str
+    password: str
+    home: Path
+    subject: str
+
+
+@pytest.fixture
+def system_account() -> Iterator[tuple[int, int]]:
+    """A throwaway system account: the uid/gid the backend accounts run as."""
+    name = "csql" + uuid.uuid4().hex[:8]
+    subprocess.run(
+        ["useradd", "--system", "--user-group", "--no-create-home", "-s", "/usr/sbin/nologin", name],
+        check=True,
+    )
+    try:
+        pw = pwd.getpwnam(name)
+        yield pw.pw_uid, pw.pw_gid
+    finally:
+        subprocess.run(["userdel", name], check=False)
+
+
+@pytest.fixture
+def mailboxes(daemon: Daemon, system_account: tuple[int, int]) -> Iterator[dict[str, Mailbox]]:
+    """One account with a real maildir in each backend, run as ``system_account``."""
+    from courier.maildir.create import make_maildir
+    from courier.maildir.deliver import deliver
+
+    uid, gid = system_account
+    tag = uuid.uuid4().hex[:8]
+    top = Path(tempfile.mkdtemp(prefix="csql-", dir="/var/tmp"))
+    os.chmod(top, 0o755)
+    boxes: dict[str, Mailbox] = {}
+    for backend, address in (
+        ("ldap", f"e2e-{tag}@example.com"),
+        ("mysql", f"myonly-{tag}@example.com"),
+        ("pgsql", f"pgonly-{tag}@example.com"),
+    ):
+        home = top / backend
+        home.mkdir()
+        make_maildir(str(home / "Maildir"))
+        subject = f"in {backend}"
+        deliver(str(home / "Maildir"), f"From: a@example.com\nSubject: {subject}\n\nhello\n".encode())
+        for dirpath, dirnames, filenames in os.walk(home):
+            for n in [dirpath, *(os.path.join(dirpath, f) for f in dirnames + filenames)]:
+                os.chown(n, uid, gid)
+        boxes[backend] = Mailbox(address, f"{backend} pw {tag}", home, subject)
+    b = boxes["ldap"]
+    daemon.slapd.add(
+        f"dn: uid=e2e-{tag},ou=people,{SUFFIX}\nobjectClass: inetOrgPerson\nobjectClass: posixAccount\n"
+        f"objectClass: CourierMailAccount\nuid: e2e-{tag}\ncn: e2e\nsn: e2e\nmail: {b.address}\n"
+        f"uidNumber: {uid}\ngidNumber: {gid}\nhomeDirectory: {b.home}\nmailbox: {b.home}/Maildir\n"
+        f"userPassword: {ssha(b.password)}\n"
+    )
+    for backend, server in (("mysql", daemon.mariadb), ("pgsql", daemon.postgres)):
+        b = boxes[backend]
+        server.execute(
+            "INSERT INTO passwd (id, crypt, uid, gid, home, maildir) VALUES "
+            f"('{b.address}', '{sha512_crypt(b.password)}', {uid}, {gid}, '{b.home}', '{b.home}/Maildir')"
+        )
+    try:
+        yield boxes
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def start_server(daemon: Daemon, tmp_path: Path, program: str) -> tuple[subprocess.Popen[bytes], int]:
+    """courier-tcpd running ``program`` (imapd or pop3d) against the daemon's socket."""
+    etc = tmp_path / f"{program}-etc"
+    etc.mkdir()
+    (etc / "imapd").write_text("IMAP_LOGIN_DELAY=0.2\n")
+    (etc / "pop3d").write_text("POP3_LOGIN_DELAY=0.2\n")
+    (etc / "authdaemonrc").write_text(f"authdaemonvar={os.path.dirname(daemon.socket)}\n")
+    port = free_port()
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "courier.cli.courier_tcpd", "--listen", f"127.0.0.1:{port}", "--",
+         PYTHON, "-m", f"courier.cli.{program}", "--config-dir", str(etc)],
+        env=child_env(), stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, port
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"courier-tcpd for {program} did not listen") from None
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def imapd(daemon: Daemon, tmp_path: Path) -> Iterator[int]:
+    proc, port = start_server(daemon, tmp_path, "imapd")
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def imap_login(port: int, box: Mailbox) -> tuple[str, list[bytes]]:
+    with imaplib.IMAP4("127.0.0.1", port, timeout=20) as m:
+        try:
+            m.login(box.address, box.password)
+        except imaplib.IMAP4.error as exc:
+            return str(exc), []
+        typ, data = m.select("INBOX", readonly=True)
+        assert typ == "OK" and data == [b"1"]
+        typ, data = m.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        assert typ == "OK"
+        return "OK", [d[1] for d in data if isinstance(d, tuple)]
+
+
+def test_imap_login_for_an_account_in_each_backend(
+    daemon: Daemon, mailboxes: dict[str, Mailbox], imapd: int
+) -> None:
+    for box in mailboxes.values():
+        status, headers = imap_login(imapd, box)
+        assert status == "OK", box.address
+        assert headers == [f"Subject: {box.subject}\r\n\r\n".encode()]  # the account's own maildir
+        wrong = Mailbox(box.address, box.password + "x", box.home, box.subject)
+        assert "Login failed" in imap_login(imapd, wrong)[0]
+
+
+@pytest.mark.parametrize("backend", ["ldap", "mysql", "pgsql"])
+def test_imap_stopped_backend_is_unavailable_then_recovers(
+    daemon: Daemon, mailboxes: dict[str, Mailbox], imapd: int, backend: str
+) -> None:
+    box = mailboxes[backend]
+    assert imap_login(imapd, box)[0] == "OK"
+    server = {"ldap": daemon.slapd, "mysql": daemon.mariadb, "pgsql": daemon.postgres}[backend]
+    server.stop()
+    try:
+        with (
+            imaplib.IMAP4("127.0.0.1", imapd, timeout=20) as m,
+            pytest.raises(imaplib.IMAP4.error, match=r"\[UNAVAILABLE\]"),
+        ):
+            m.login(box.address, box.password)
+    finally:
+        server.start()
+    assert imap_login(imapd, box)[0] == "OK"  # authdaemond was not restarted

@@ -18,7 +18,7 @@ def test_demo_serves_imap_and_pop3_and_stops(tmp_path: Path) -> None:
          "--imap-port", str(imap_port), "--pop3-port", str(pop3_port)],
         env=child_env(),
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=open(tmp_path / "demo.log", "wb"),  # noqa: SIM115 - the child owns it
         text=True,
     )  # fmt: skip
     try:
@@ -30,7 +30,10 @@ def test_demo_serves_imap_and_pop3_and_stops(tmp_path: Path) -> None:
                 break
         assert lines[-1] == "ready", lines
         assert any(f"127.0.0.1:{imap_port}" in x and x.startswith("IMAP") for x in lines)
-        m = imaplib.IMAP4("127.0.0.1", imap_port, timeout=20)
+        try:
+            m = imaplib.IMAP4("127.0.0.1", imap_port, timeout=20)
+        except imaplib.IMAP4.abort as exc:
+            raise AssertionError((tmp_path / "demo.log").read_text(errors="replace")) from exc
         m.login("demo@example.com", "demo")
         typ, data = m.select("INBOX")
         assert typ == "OK" and int(data[0]) >= 15

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from courier.config import (
     ConfigError,
@@ -54,13 +57,15 @@ CONT="one \
 two"
 CONTBARE=abc\
 def
+# a comment ending in a backslash \
+AFTERCOMMENT=kept
 """
 
 
 def test_quoting_matches_sh(tmp_path: Path) -> None:
     names = [
         "PLAIN", "DQ", "SQ", "MIXED", "ESC", "BARE", "BRACED", "UNSET", "TRAIL", "HASH",
-        "EMPTY", "EMPTYQ", "EXPORTED", "CONT", "CONTBARE",
+        "EMPTY", "EMPTYQ", "EXPORTED", "CONT", "CONTBARE", "AFTERCOMMENT",
     ]  # fmt: skip
     ours = values(QUOTING)
     assert {n: ours[n] for n in names} == sh_values(tmp_path, QUOTING, names)
@@ -161,3 +166,33 @@ def test_typed_helpers() -> None:
         as_octal(v, "BAD", 0)
     assert as_words(v, "W") == ("a", "b")
     assert as_str(v, "E", "dflt") == "dflt"
+
+
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.lists(
+        st.sampled_from([*"ab $\"'\\#{}()`;|&<>~:*?!-1_=\t", "$B", "${B}", "\\\n", "\\ #", " #"]), max_size=10
+    ).map("".join)
+)
+def test_any_value_is_refused_or_read_exactly_like_sh(tmp_path: Path, value: str) -> None:
+    text = f"B=bee\nA={value}\n"
+    try:
+        ours = values(text)
+    except ConfigError:
+        return  # stricter than sh is fine: the admin gets an error naming the line
+    f = tmp_path / "fuzz"
+    f.write_text(text)
+    r = subprocess.run(
+        ["sh", "-c", f'set -a; . {f} && printf "%s\\0%s" "$A" "$B"'], env={}, capture_output=True, timeout=10
+    )
+    assert r.returncode == 0 and r.stderr == b"", f"we accepted what sh refuses: {value!r}"
+    a, b = r.stdout.decode().split("\0")
+    assert (ours.get("A"), ours["B"]) == (a, b), value
+
+
+def test_backslash_at_end_of_file_is_literal(tmp_path: Path) -> None:
+    assert values("A=abc\\") == sh_values(tmp_path, "A=abc\\", ["A"]) == {"A": "abc\\"}

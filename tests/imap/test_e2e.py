@@ -113,7 +113,11 @@ def test_process_is_the_account_after_login(imap_server: ImapServer) -> None:
     m = imaplib.IMAP4(imap_server.host, imap_server.port, timeout=20)
     _ok(m.login(imap_server.user, imap_server.password))
     _ok(m.noop())
-    (pid,) = imap_server.children()
+    # the launcher's own probe connection may still be finishing: wait for ours alone
+    deadline = time.monotonic() + 10
+    while len(kids := imap_server.children()) != 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (pid,) = kids
     status = Path(f"/proc/{pid}/status").read_text()
     uids = re.search(r"^Uid:\s+(.*)$", status, re.M)
     gids = re.search(r"^Gid:\s+(.*)$", status, re.M)

@@ -114,3 +114,28 @@ def test_10_to_14_search_sort_idle_quota_errors(lab: Lab) -> None:
     lab.run("13-quota-acl-enable.txt", 1)
     for i in range(3):
         lab.run("14-errors.txt", i)
+
+
+CANCEL = "a cancelled AUTHENTICATE is BAD (differences.md: AUTHENTICATE cancelled)"
+
+
+def test_02_login_failures(lab: Lab, tmp_path: Path) -> None:
+    """The login sessions, through our authdaemond, with a short failed-login delay."""
+    from tests.authfixtures import Account, start_authdaemond
+
+    sock = start_authdaemond(tmp_path, [Account("bench@example.com", "benchpass", str(lab.maildir.parent))])
+    (lab.config / "authdaemonrc").write_text(f"authdaemonvar={Path(sock).parent}\n")
+    with (lab.config / "imapd").open("a") as f:
+        f.write(f"IMAP_LOGIN_DELAY=0.1\nMAILDIRPATH={lab.maildir.name}\n")
+    for i in range(3):
+        rec = sessions("02-login-failures.txt")[i]
+        results = replay(rec, lab.maildir, lab.config, {}, preauth=False)
+        problems = []
+        for command, expect, got in results:
+            if command == "*":
+                assert got == [f"{got[0].split()[0]} BAD Error in IMAP command received by server."], CANCEL
+                continue
+            e, g = normalise(expect, ours=False), normalise(got, ours=True)
+            if e != g:
+                problems.append(f"C: {command}\n  Courier: {e}\n  ours:    {g}")
+        assert not problems, f"02 session {i + 1}:\n" + "\n".join(problems)

@@ -74,7 +74,9 @@ def test_damaged_or_other_version_files_count_as_empty(tmp_path: Path) -> None:
         assert SummaryCache(str(path)).load() == 0
     import marshal
 
-    path.write_bytes(marshal.dumps((cache_mod.MAGIC, VERSION + 1, {"k": ((1,), [])})))
+    path.write_bytes(marshal.dumps((cache_mod.MAGIC, VERSION + 1, {"k": ((1,), [], {})})))
+    assert SummaryCache(str(path)).load() == 0
+    path.write_bytes(marshal.dumps((cache_mod.MAGIC, VERSION, {"k": ((1,), [])})))
     assert SummaryCache(str(path)).load() == 0
     assert Summary.from_data([VERSION + 1]) is None
     assert Summary.from_data("nonsense") is None
@@ -131,3 +133,19 @@ def test_readers_never_see_a_partial_file(tmp_path: Path) -> None:
         t.join()
     assert set(loads) <= {0, 300}
     assert 300 in loads
+
+
+def test_extras_travel_with_their_record(tmp_path: Path) -> None:
+    p = _files(tmp_path)[0]
+    c = SummaryCache(str(tmp_path / "cache"))
+    c.summary(p.name, _stamp(p), str(p))
+    c.set_extra(p.name, _stamp(p), "envelope-wire", b'("Mon, 07 Feb 1994" ...)')
+    c.set_extra("unknown", (1,), "x", b"ignored")
+    c.save()
+    again = SummaryCache(str(tmp_path / "cache"))
+    again.load()
+    assert again.extra(p.name, _stamp(p), "envelope-wire") == b'("Mon, 07 Feb 1994" ...)'
+    assert again.extra(p.name, (0, 0), "envelope-wire") is None  # stale
+    assert again.extra("unknown", (1,), "x") is None
+    again.put(p.name, _stamp(p), summarize(p.read_bytes()))  # a new record drops old extras
+    assert again.extra(p.name, _stamp(p), "envelope-wire") is None

@@ -152,3 +152,13 @@ def test_orderedsubject_groups_children_under_first() -> None:
     msgs = [_t(1, 3, "a"), _t(2, 1, "Re: a"), _t(3, 2, "b"), _t(4, 4, "Fwd: a"), _t(5, 5, "re: b")]
     assert orderedsubject(msgs) == [[2, [1], [4]], [3, 5]]
     assert format_threads(orderedsubject(msgs)) == "(2 (1)(4))(3 5)"
+
+
+def test_hostile_references_are_bounded() -> None:
+    import time
+
+    refs = " ".join(f"<r{i}>" for i in range(200_000))
+    msgs = [_t(1, 1, "a", "<me>", refs), _t(2, 2, "b", "<r5>", "<me>")]
+    t = time.perf_counter()
+    assert format_threads(references(msgs)) == "(1 2)"
+    assert time.perf_counter() - t < 10

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,8 @@ def wait_until(cond: Callable[[], bool], timeout: float = 10) -> None:
 @pytest.mark.slow
 def test_fifty_parallel_connections_get_fifty_processes(tcpd: Callable[..., Tcpd]) -> None:
     t = tcpd("--maxprocs", "60", "--maxperip", "60")
-    socks = [t.connect() for _ in range(50)]
+    with ThreadPoolExecutor(max_workers=50) as pool:  # all 50 connect at once
+        socks = list(pool.map(lambda _: t.connect(), range(50)))
     try:
         pids = {int(greeting(s)["pid"]) for s in socks}
         assert len(pids) == 50

@@ -63,9 +63,8 @@ def finish_login(s: Session, authtype: str, authdata: bytes, user: str | None) -
     try:
         info = authenticate(ls, s.settings.service, authtype, authdata)
     except TempFail:
-        s.w.status("*", "BYE", "Temporary problem, please try again later")
-        s.closed = True
-        return None
+        # Courier says BYE; RFC 5530's UNAVAILABLE tells the client to retry later, on this connection.
+        raise No("Temporary problem, please try again later", "UNAVAILABLE") from None
     if info is None:
         _fail(s, user, None if user else authtype)
         return None
