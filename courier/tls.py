@@ -237,6 +237,14 @@ class TlsTransport:
     def fileno(self) -> int:
         return self.tls.fileno()
 
+    @property
+    def rfd(self) -> int:
+        return self.tls.fileno()
+
+    @property
+    def wfd(self) -> int:
+        return self.tls.fileno()
+
     def pending(self) -> bool:
         return self.tls.pending() > 0
 
