@@ -6,10 +6,17 @@ turn them into text.  Field names are lowercased ASCII ``str``.
 
 from __future__ import annotations
 
+import re
+
 #: A parsed header block: (lowercased name, unfolded value without the name).
 Fields = list[tuple[str, bytes]]
 
 _WS = b" \t\r\n"
+
+
+# A field: a name (no colon, not starting with white space), ":", the value and its
+# continuation lines.  Lines without a colon match nothing and are skipped, as in Courier.
+_FIELD = re.compile(rb"^([^: \t\n][^:\n]*):(.*(?:\n[ \t].*)*)", re.MULTILINE)
 
 
 def split_fields(block: bytes) -> Fields:
@@ -19,28 +26,14 @@ def split_fields(block: bytes) -> Fields:
     (leading space or tab) are joined with their line break removed.
     """
     fields: Fields = []
-    name: str | None = None
-    parts: list[bytes] = []
-    for line in block.split(b"\n"):
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        if line[:1] in (b" ", b"\t"):
-            if name is not None:
-                parts.append(line)
+    for m in _FIELD.finditer(block):
+        name = m.group(1).strip(_WS)
+        if not name:
             continue
-        if name is not None:
-            fields.append((name, b"".join(parts).strip(_WS)))
-            name = None
-        colon = line.find(b":")
-        if colon <= 0:
-            continue
-        raw = line[:colon].strip(_WS)
-        if not raw:
-            continue
-        name = raw.decode("latin-1").lower()
-        parts = [line[colon + 1 :]]
-    if name is not None:
-        fields.append((name, b"".join(parts).strip(_WS)))
+        value = m.group(2)
+        if b"\n" in value:
+            value = value.replace(b"\r\n", b"").replace(b"\n", b"")
+        fields.append((name.decode("latin-1").lower(), value.strip(_WS)))
     return fields
 
 
@@ -107,30 +100,34 @@ def _unquote(value: str) -> str:
     return value
 
 
-def _split_semicolons(text: str) -> list[str]:
-    """Split on ';' outside quoted strings."""
-    if '"' not in text:
-        return text.split(";")
-    items: list[str] = []
-    cur: list[str] = []
-    quoted = False
-    escape = False
+def _quotes_closed(text: str) -> bool:
+    if "\\" not in text:
+        return text.count('"') % 2 == 0
+    quoted = escaped = False
     for ch in text:
-        if escape:
-            cur.append(ch)
-            escape = False
+        if escaped:
+            escaped = False
         elif quoted and ch == "\\":
-            cur.append(ch)
-            escape = True
+            escaped = True
         elif ch == '"':
             quoted = not quoted
-            cur.append(ch)
-        elif ch == ";" and not quoted:
-            items.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    items.append("".join(cur))
+    return not quoted
+
+
+def _split_semicolons(text: str) -> list[str]:
+    """Split on ';' outside quoted strings."""
+    parts = text.split(";")
+    if '"' not in text:
+        return parts
+    items: list[str] = []
+    cur: str | None = None
+    for p in parts:
+        cur = p if cur is None else cur + ";" + p
+        if _quotes_closed(cur):
+            items.append(cur)
+            cur = None
+    if cur is not None:
+        items.append(cur)
     return items
 
 

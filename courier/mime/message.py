@@ -124,11 +124,21 @@ def _header_end(buf: Buffer, start: int, end: int) -> tuple[int, int]:
     return end, end
 
 
-def _entity(st: _State, start: int, end: int, depth: int, is_message: bool, default_rfc822: bool) -> Entity:
+def _entity(
+    st: _State,
+    start: int,
+    end: int,
+    depth: int,
+    is_message: bool,
+    default_rfc822: bool,
+    known: Fields | None = None,
+) -> Entity:
     buf = st.buf
     st.parts += 1
     hend, bstart = _header_end(buf, start, end)
-    fields = split_fields(bytes(buf[start:hend])) if hend > start else []
+    fields = known
+    if fields is None:
+        fields = split_fields(bytes(buf[start:hend])) if hend > start else []
     ent = Entity(start, bstart, end, fields)
     mime = ent.mime = not is_message or mime_version_ok(first(fields, "mime-version"))
     ctype_raw = first(fields, "content-type") if mime else None
@@ -198,9 +208,9 @@ def _split(st: _State, ent: Entity, boundary: bytes, depth: int) -> None:
         ent.children.append(_entity(st, pstart, pend, depth + 1, False, digest))
 
 
-def parse(buf: Buffer) -> Entity:
-    """Parse a whole message held in ``buf``."""
-    return _entity(_State(buf), 0, len(buf), 0, True, False)
+def parse(buf: Buffer, fields: Fields | None = None) -> Entity:
+    """Parse a whole message held in ``buf`` (``fields``: its header, if already split)."""
+    return _entity(_State(buf), 0, len(buf), 0, True, False, fields)
 
 
 def rfc822_size(buf: Buffer) -> int:
@@ -232,13 +242,14 @@ def find_part(root: Entity, path: Sequence[int]) -> Entity | None:
 class Message:
     """A message file opened for reading; use as a context manager or ``close()``."""
 
-    __slots__ = ("_mm", "_root", "buf", "path")
+    __slots__ = ("_fields", "_mm", "_root", "buf", "path")
 
     def __init__(self, buf: Buffer, path: str | None = None, _mm: mmap.mmap | None = None) -> None:
         self.buf = buf
         self.path = path
         self._mm = _mm
         self._root: Entity | None = None
+        self._fields: Fields | None = None
 
     @classmethod
     def open(cls, path: str) -> Message:
@@ -261,7 +272,7 @@ class Message:
     @property
     def root(self) -> Entity:
         if self._root is None:
-            self._root = parse(self.buf)
+            self._root = parse(self.buf, self._fields)
         return self._root
 
     @property
@@ -273,8 +284,10 @@ class Message:
         """The message's header fields, without parsing the body (ENVELOPE needs no more)."""
         if self._root is not None:
             return self._root.fields
-        hend, _ = _header_end(self.buf, 0, len(self.buf))
-        return split_fields(bytes(self.buf[:hend]))
+        if self._fields is None:
+            hend, _ = _header_end(self.buf, 0, len(self.buf))
+            self._fields = split_fields(bytes(self.buf[:hend]))
+        return self._fields
 
     def envelope(self, utf8: bool = False) -> list[object]:
         from courier.mime.envelope import envelope
