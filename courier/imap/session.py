@@ -119,6 +119,10 @@ class Session:
             except No as exc:
                 self.errors = 0
                 self.w.status(ev.tag, "NO", str(exc), _code(exc.code))
+            except StorageError as exc:
+                self.w.status(ev.tag, "NO", str(exc), Code(exc.code) if exc.code else None)
+            except OSError as exc:
+                self.w.status(ev.tag, "NO", f"Cannot store the message: {exc.strerror}")
             return None
         if ev.size > 65536:
             self.w.status(ev.tag, "NO", "Literal too large.", Code("TOOBIG"))
@@ -167,6 +171,10 @@ class Session:
             self._after(spec)
             self.errors = 0
             self.w.status(tag, "NO", str(exc), Code(exc.code) if exc.code else None)
+            return
+        except OSError as exc:  # disk full, permissions changed under us, ...
+            self.errors = 0
+            self.w.status(tag, "NO", f"{spec.name} failed: {exc.strerror or exc}")
             return
         if result is None:
             self.errors = 0

@@ -122,4 +122,8 @@ def load(
     values = read_chain(d, *order)
     if environ:
         values.update({k: environ[k] for k in _NAMES if k in environ})
+        # AUTHSERVICE<port>: the service name authlib sees for connections to that port
+        port = environ.get("TCPLOCALPORT", "")
+        if port.isdigit() and values.get(f"AUTHSERVICE{port}", "").strip():
+            values["AUTHSERVICE"] = values[f"AUTHSERVICE{port}"]
     return settings_from(values, d)

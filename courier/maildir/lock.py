@@ -15,7 +15,6 @@ import contextlib
 import errno
 import fcntl
 import os
-import socket
 import time
 from types import TracebackType
 
@@ -29,7 +28,7 @@ class LockTimeout(StorageError):
 
 
 def _myid() -> str:
-    return f"{os.getpid()}:{socket.gethostname() or 'localhost'}"
+    return f"{os.getpid()}:{os.uname().nodename or 'localhost'}"
 
 
 def _owner_gone(path: str, myid: str, stale_after: float) -> bool:

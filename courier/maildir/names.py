@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import time
 from dataclasses import dataclass
 
@@ -18,7 +17,7 @@ def hostname(override: str | None = None) -> str:
     name = override
     if name is None:
         if _hostname is None:
-            _hostname = socket.gethostname() or "localhost"
+            _hostname = os.uname().nodename or "localhost"
         name = _hostname
     return name.replace("/", "\\057").replace(":", "\\072")
 

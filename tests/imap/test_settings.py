@@ -46,3 +46,9 @@ def test_bad_values_name_the_variable(tmp_path: Path, line: str, word: str) -> N
     (tmp_path / "imapd").write_text(line + "\n")
     with pytest.raises(ConfigError, match=word):
         load(tmp_path)
+
+
+def test_authservice_per_port(tmp_path: Path) -> None:
+    (tmp_path / "imapd").write_text("AUTHSERVICE993=imaps\n")
+    assert load(tmp_path).service == "imap"
+    assert load(tmp_path, environ={"TCPLOCALPORT": "993"}).service == "imaps"

@@ -259,3 +259,35 @@ def test_maildirmake_trees_identical(tmp_path: Path) -> None:
         assert (base / "D" / "maildirsize").read_text() == "5000S,10C\n           0            0\n"
         assert (base / "D" / "shared-maildirs").read_text() == "two\t/srv/shr\n"
     assert trees[0] == trees[1]
+
+
+def test_courier_and_we_append_at_once(md: Path) -> None:
+    """Real Courier (IMAP_USELOCKS=1, its tmp/courier.lock) and our sessions number messages
+    in one folder at the same moment: every message gets exactly one UID, none is shared."""
+    import threading
+
+    count = 10
+    commands = [f"APPEND INBOX {{14}}\r\nSubject: c{i:02d}\r\n" for i in range(count)]
+    result: dict[str, str] = {}
+
+    def run_courier() -> None:
+        result["out"] = courier_imapd(md, *commands)
+
+    st = ours(md)
+    mb = st.open("INBOX")
+    t = threading.Thread(target=run_courier)
+    t.start()
+    our_uids = [mb.append([f"Subject: o{i:02d}\r\n\r\nx\r\n".encode()]) for i in range(count)]
+    for i in range(count):
+        deliver(str(md), f"Subject: d{i:02d}\n\nx\n".encode())
+        mb.refresh()
+    t.join(timeout=120)
+    courier_uids = [int(u) for u in re.findall(r"\[APPENDUID \d+ (\d+)\]", result["out"])]
+    assert len(courier_uids) == count
+    assert not set(courier_uids) & set(our_uids)
+    mb.refresh()
+    final = {m.uid: m.key for m in mb.messages()}
+    assert len(final) == 3 * count == len(set(final.values()))
+    assert set(courier_uids) | set(our_uids) <= set(final)
+    out = courier_imapd(md, "SELECT INBOX", "UID FETCH 1:* (FLAGS)")
+    assert sorted(fetched(out)) == sorted(final)

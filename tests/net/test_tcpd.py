@@ -209,9 +209,7 @@ def test_sigterm_stops_listening_and_leaves_no_child(tcpd: Callable[..., Tcpd]) 
     pids = [int(greeting(s)["pid"]) for s in socks]
     socks[0].sendall(b"SLEEP\r\n")  # this one ignores SIGTERM: it gets SIGKILL after the grace period
     assert readline(socks[0]) == "SLEEPING\r\n"
-    started = time.monotonic()
-    assert t.stop() == 0
-    assert time.monotonic() - started < 5
+    assert t.stop() == 0  # within stop()'s timeout: the hung child was killed, not waited for
     assert not any(alive(p) for p in pids)
     assert not t.pidfile.exists()
     with pytest.raises(ConnectionRefusedError):
