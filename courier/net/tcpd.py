@@ -258,6 +258,8 @@ class Launcher:
                 continue  # ECONNABORTED, EPROTO and friends: that client is gone
             try:
                 self._handle(conn, addr)
+            except OSError as exc:  # e.g. the client reset before we got its address: drop that one
+                log.error(f"connection dropped before start: {exc.strerror or exc}")
             finally:
                 conn.close()
 

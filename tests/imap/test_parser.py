@@ -105,9 +105,9 @@ def test_rejected_sync_literal_next_line_is_a_command() -> None:
 
 def test_rejected_non_sync_literal_is_skipped() -> None:
     p = Parser()
-    evs = events(p, b"a APPEND INBOX {99999999+}\r\n", accept=False)
+    evs = events(p, b"a APPEND INBOX {9999999+}\r\n", accept=False)
     assert isinstance(evs[0], NeedLiteral)
-    p.feed(b"x" * 99999999 + b"\r\nb NOOP\r\n")
+    p.feed(b"x" * 9999999 + b"\r\nb NOOP\r\n")
     evs = events(p)
     assert len(evs) == 1 and isinstance(evs[0], Command) and evs[0].tag == "b"
     assert p.buffered == 0

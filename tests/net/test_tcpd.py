@@ -270,3 +270,17 @@ def test_running_out_of_descriptors_pauses_then_recovers(tcpd: Callable[..., Tcp
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_clients_that_reset_at_once_do_not_hurt_the_launcher(tcpd: Callable[..., Tcpd]) -> None:
+    import struct
+
+    t = tcpd("--maxperip", "0")
+    for _ in range(20):
+        s = t.connect()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()  # RST before the launcher has even accepted
+    ok = t.connect()
+    assert greeting(ok)["ip"] == "127.0.0.1"
+    ok.close()
+    assert t.proc.poll() is None
