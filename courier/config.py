@@ -127,6 +127,7 @@ _POP3D = frozenset(
         "POP3DSSLSTART",
         "POP3DSTART",
         "POP3_LOG_DELETIONS",
+        "POP3_LOGIN_DELAY",
         "POP3_PROXY",
         "POP3_STARTTLS",
         "POP3_TLS_REQUIRED",

@@ -11,11 +11,18 @@ straight to the TRANSACTION state.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
-USAGE = "usage: pop3d [--config-dir DIR] [MAILDIRPATH]"
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing before the greeting
+if TYPE_CHECKING:
+    from collections.abc import MutableMapping
+
+    from courier.pop3.account import Authenticator
+    from courier.pop3.server import Transport
+    from courier.pop3.settings import Pop3Settings
+
+GREETING = b"+OK Hello there.\r\n"
 
 
 def _parse_args(argv: list[str]) -> tuple[str, str | None]:
@@ -53,11 +60,6 @@ def _fast_args(argv: list[str]) -> tuple[str, str | None] | None:
     return config_dir, maildir
 
 
-def _log(line: str) -> None:
-    with contextlib.suppress(OSError):
-        os.write(2, f"INFO: {line}\n".encode("utf-8", "surrogateescape"))
-
-
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     parsed = _fast_args(args)
@@ -66,31 +68,39 @@ def main(argv: list[str] | None = None) -> int:
     config_dir, maildirpath = parsed
     env = os.environ
     preauth = bool(env.get("AUTHENTICATED"))
-    if not preauth:
+    # systemd may hand the connection over as fd 3 (LISTEN_FDS): fd 1 is then not the client.
+    greet_early = not preauth and "LISTEN_FDS" not in env
+    if greet_early:
         try:
-            os.write(1, b"+OK Hello there.\r\n")
+            os.write(1, GREETING)
         except OSError:
             return 1
 
+    from courier import log
+
+    log.configure("pop3d")
+    transport, ip, port, local_port = _connection(env)
+    if not preauth and not greet_early:
+        transport.send(GREETING)
+
     from courier.config import ConfigError
     from courier.pop3 import settings as pop3settings
-    from courier.pop3.server import FdTransport, serve
+    from courier.pop3.server import serve
     from courier.pop3.session import Session
 
     try:
         settings = pop3settings.load(config_dir)
     except ConfigError as exc:
-        _log(f"pop3d: {exc}")
-        if preauth:
-            os.write(1, b"-ERR Server configuration error.\r\n")
-        else:
-            os.write(1, b"-ERR [SYS/TEMP] Server configuration error.\r\n")
+        log.error(f"pop3d: {exc}")
+        transport.send(b"-ERR [SYS/TEMP] Server configuration error.\r\n")
         return 1
-    ip = env.get("TCPREMOTEIP") or env.get("REMOTE_ADDR") or ""
-    port = env.get("TCPREMOTEPORT") or env.get("REMOTE_PORT") or ""
-    local_port = env.get("TCPLOCALPORT")
-    session = Session(settings, None, service=settings.service(local_port), ip=ip, port=port, log=_log)
-    transport = FdTransport(0, 1)
+    session = Session(
+        settings,
+        None if preauth else _authenticator(settings),
+        service=settings.service(local_port),
+        ip=ip,
+        port=port,
+    )
     if preauth:
         first = _preauth(session, settings.maildirpath if maildirpath is None else maildirpath)
         if first.startswith(b"-"):
@@ -100,6 +110,38 @@ def main(argv: list[str] | None = None) -> int:
         first = b""
     serve(session, transport, first)
     return 0
+
+
+def _authenticator(settings: Pop3Settings) -> Authenticator:
+    """Logins go to authdaemond on the socket named by authdaemonrc's authdaemonvar."""
+    from courier.config import read_config
+    from courier.login import LoginSettings
+    from courier.pop3.login import LoginAuthenticator
+
+    var = read_config(settings.config_dir / "authdaemonrc").get("authdaemonvar", "").strip()
+    return LoginAuthenticator(
+        LoginSettings(
+            authdaemon_socket=os.path.join(var or "/run/courier/authdaemon", "socket"),
+            failed_login_delay=settings.login_delay,
+            maildirpath=settings.maildirpath,
+            defdomain=settings.defdomain,
+        )
+    )
+
+
+def _connection(env: MutableMapping[str, str]) -> tuple[Transport, str, str, str | None]:
+    """The client: a socket from systemd/inetd/courier-tcpd, else stdin/stdout (pipes, tests)."""
+    from courier.net import activation
+    from courier.pop3.server import FdTransport, SocketTransport
+
+    try:
+        sock, ip, portnum = activation.client_socket(env)
+    except activation.ActivationError:
+        ip = env.get("TCPREMOTEIP") or env.get("REMOTE_ADDR") or ""
+        port = env.get("TCPREMOTEPORT") or env.get("REMOTE_PORT") or ""
+        return FdTransport(0, 1), ip, port, env.get("TCPLOCALPORT")
+    local_port = activation.local_address(sock, env)[1]
+    return SocketTransport(sock), ip, str(portnum), str(local_port) if local_port else None
 
 
 def _preauth(session: object, maildirpath: str) -> bytes:

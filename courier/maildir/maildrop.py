@@ -23,9 +23,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from courier.maildir import pop3sizelist
+from courier.maildir import quota as quotamod
+from courier.maildir.flags import SEEN, info_flags, make_info
+from courier.maildir.names import is_message_name, size_from_name, split_name
+from courier.maildir.tmpclean import clean_tmp
 
 LOCKNAME = "courierpop3dlock"
-TMP_MAX_AGE = 48 * 3600  # Courier's pop3d purges tmp/ files older than this
 CHUNK = 1 << 18
 
 
@@ -48,7 +51,7 @@ class Message:
 
 
 def _key(name: str) -> str:
-    return name.split(":", 1)[0]
+    return split_name(name)[0]
 
 
 class Maildrop:
@@ -69,7 +72,7 @@ class Maildrop:
         lockfd = _lock(path) if lock else None
         try:
             stamp = int(time.time()) if now is None else now
-            _purge_tmp(path, stamp)
+            clean_tmp(path, now=stamp)
             _new_to_cur(path)
             drop = cls(path, [], lockfd)
             drop._load(stamp)
@@ -82,7 +85,7 @@ class Maildrop:
     def _load(self, now: int) -> None:
         cur = os.path.join(self.path, "cur")
         try:
-            names = [n for n in os.listdir(cur) if not n.startswith(".")]
+            names = [n for n in os.listdir(cur) if is_message_name(n)]
         except OSError as exc:
             raise MaildropError(f"Maildir invalid: {exc.strerror}") from exc
         previous = pop3sizelist.read(self.path, now)
@@ -174,14 +177,26 @@ class Maildrop:
     def update(self) -> list[str]:
         """QUIT: unlink deleted messages, mark retrieved ones seen; returns unlinked names."""
         removed: list[str] = []
+        freed_bytes = freed_msgs = 0
         for msg in self.messages:
             if msg.deleted:
+                counted = quotamod.counts_file(msg.filename, trash_quota=False)
+                size = size_from_name(msg.filename) if counted else None
+                if counted and size is None:
+                    with contextlib.suppress(OSError):
+                        size = os.stat(self._file(msg)).st_size
                 if self._apply(msg, None):
                     removed.append(msg.filename)
+                    if counted and size is not None:
+                        freed_bytes += size
+                        freed_msgs += 1
             elif msg.retrieved:
                 seen = _with_seen(msg.filename)
                 if seen != msg.filename:
                     self._apply(msg, seen)
+        if freed_msgs:
+            # As Courier's pop3d: keep maildirsize in step (a no-op without quota).
+            quotamod.add(self.path, -freed_bytes, -freed_msgs)
         return removed
 
     def close(self) -> None:
@@ -247,23 +262,6 @@ def _lock(path: str) -> int:
     return fd
 
 
-def _purge_tmp(path: str, now: int) -> None:
-    tmp = os.path.join(path, "tmp")
-    try:
-        names = os.listdir(tmp)
-    except OSError:
-        return
-    for name in names:
-        if name.startswith("."):
-            continue
-        p = os.path.join(tmp, name)
-        try:
-            if os.stat(p).st_mtime < now - TMP_MAX_AGE:
-                os.unlink(p)
-        except OSError:
-            pass
-
-
 def _new_to_cur(path: str) -> None:
     new = os.path.join(path, "new")
     try:
@@ -271,7 +269,7 @@ def _new_to_cur(path: str) -> None:
     except FileNotFoundError:
         return
     for name in names:
-        if name.startswith("."):
+        if not is_message_name(name):
             continue
         target = name if ":" in name else name + ":2,"
         with contextlib.suppress(FileNotFoundError):  # another session moved it first
@@ -279,14 +277,11 @@ def _new_to_cur(path: str) -> None:
 
 
 def _with_seen(name: str) -> str:
-    """The name with the S flag, kept in maildir's ASCII flag order; unchanged if not ":2,"."""
-    base, sep, info = name.partition(":")
-    if not sep:
-        return base + ":2,S"
-    if not info.startswith("2,") or "S" in info[2:]:
+    """The name with the S flag; unchanged for a foreign (not ``2,``) info suffix, as Courier."""
+    base, info = split_name(name)
+    if info and not info.startswith("2,"):
         return name
-    flags = "".join(sorted(info[2:] + "S"))
-    return f"{base}:2,{flags}"
+    return f"{base}:{make_info(info_flags(info) | {SEEN}, info)}"
 
 
 def _enomem_uidl(cur: str, name: str) -> str:

@@ -18,10 +18,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+
+from courier.maildir.names import UniqueName
 
 FILENAME = "courierpop3dsizelist"
 VERSION = 3
@@ -139,9 +140,7 @@ def read(maildir: str, now: int | None = None) -> SizeList | None:
 
 def write(maildir: str, sizelist: SizeList) -> None:
     """Replace the file atomically (written in tmp/, then renamed), as Courier does."""
-    now = time.time()
-    host = socket.gethostname().replace("/", "_").replace(":", "_")
-    tmpname = os.path.join(maildir, "tmp", f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}_pop3.{host}")
+    tmpname = os.path.join(maildir, "tmp", UniqueName.new(uniq="pop3").tmp())
     fd = os.open(tmpname, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -31,6 +31,9 @@ class Account:
 
 
 class Authenticator(Protocol):
-    def login(self, service: str, authtype: str, authdata: bytes) -> Account:
-        """Verify credentials, enter the account, open its maildrop; raise LoginRefused."""
+    def login(self, service: str, authtype: str, authdata: bytes, *, secure: bool) -> Account:
+        """Verify credentials, enter the account, open its maildrop; raise LoginRefused.
+
+        ``secure``: the connection is encrypted (for ``disableinsecurepop3``).
+        """
         ...

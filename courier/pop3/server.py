@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import select
+import socket
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -53,6 +54,29 @@ class FdTransport:
             view = view[n:]
 
 
+class SocketTransport:
+    """A connected socket, plain or TLS (an ``ssl.SSLSocket`` may hold decrypted bytes already)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def recv(self, size: int, timeout: float) -> bytes | None:
+        pending = getattr(self.sock, "pending", None)
+        if not (pending is not None and pending()):
+            ready, _, _ = select.select([self.sock], [], [], timeout)
+            if not ready:
+                return None
+        try:
+            return self.sock.recv(size)
+        except OSError:  # reset, or a TLS error: the client is gone either way
+            return b""
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+
+#: Called after "+OK Begin SSL/TLS negotiation now." has been sent: does the
+#: handshake on the transport and returns the TLS transport (raises OSError on failure).
 StartTLS = Callable[[Transport], Transport]
 
 
@@ -115,7 +139,11 @@ def serve(
                     return
                 if reply.starttls and starttls is not None:
                     out.flush()
-                    transport = out.transport = starttls(transport)
+                    try:
+                        transport = out.transport = starttls(transport)
+                    except OSError:
+                        session.disconnect()
+                        return
                     session.tls_started()
                     # Anything the client pipelined after STLS was sent in clear: drop it.
                     reader = LineReader(session.settings.max_line)

@@ -8,16 +8,27 @@ in any state, is ``-ERR Invalid command.``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
+from courier import log
 from courier.pop3.account import Account, Authenticator, LoginRefused
 from courier.pop3.capa import capa_response
 from courier.pop3.parser import Command, parse
 from courier.pop3.settings import Pop3Settings
+
+if TYPE_CHECKING:
+    from courier.sasl import Mechanism
+
+#: Mechanisms AUTH accepts even when CAPA does not list them (as Courier does);
+#: EXTERNAL needs a TLS client certificate and is never offered here.
+SASL_ALWAYS = frozenset({"PLAIN", "LOGIN", "CRAM-MD5", "CRAM-SHA1", "CRAM-SHA256"})
 
 INVALID = b"-ERR Invalid command.\r\n"
 BAD_NUMBER = b"-ERR Invalid message number.\r\n"
@@ -70,6 +81,25 @@ def _atoi(text: str | None) -> int:
     return int(m.group(1)) if m else 0
 
 
+def _b64decode(data: bytes | None) -> bytes | None:
+    if data is None:
+        return None
+    try:
+        return base64.b64decode(data.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _sasl_user(authtype: str, authdata: bytes) -> str:
+    """The login name in a SASL result, for the log."""
+    lines = authdata.split(b"\n")
+    if authtype.startswith("cram-") and len(lines) > 1:
+        name = (_b64decode(lines[1]) or b"").rpartition(b" ")[0]
+    else:
+        name = lines[0]
+    return name.decode("utf-8", "surrogateescape")
+
+
 def _ok(text: str) -> Reply:
     return Reply([f"+OK {text}\r\n".encode()])
 
@@ -89,7 +119,6 @@ class Session:
         tls_available: bool = False,
         ip: str = "",
         port: str = "",
-        log: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.authenticator = authenticator
@@ -98,13 +127,13 @@ class Session:
         self.tls_available = tls_available
         self.ip = ip
         self.port = port
-        self._log = log or (lambda _line: None)
         self.state = State.AUTHORIZATION
         self.account: Account | None = None
         self.user: str | None = None  # from USER, waiting for PASS
         self.errors = 0
         self.stats = Stats()
         self.utf8 = False
+        self._sasl: Mechanism | None = None  # an AUTH exchange in progress
 
     # -- entry points ------------------------------------------------------------
 
@@ -121,6 +150,8 @@ class Session:
         if self.state is State.DONE:
             return Reply(close=True)
         self.stats.rcvd += len(line) + 2 if line is not None else self.settings.max_line
+        if self._sasl is not None:
+            return self._sasl_response(line)
         if line is None:
             return self._invalid()
         cmd = parse(line)
@@ -139,6 +170,8 @@ class Session:
         if self.state is State.TRANSACTION and self.account is not None:
             self.account.maildrop.close()
             self._log_end(why)
+        elif self.state is State.AUTHORIZATION:
+            log.disconnected_before_login(self.ip)
         self.state = State.DONE
 
     # -- helpers -------------------------------------------------------------------
@@ -157,24 +190,49 @@ class Session:
             return 0, Reply([BAD_NUMBER])
         return n, None
 
-    def _peer(self) -> str:
-        return f"ip=[{self.ip}], port=[{self.port}]"
-
     def _logged_in(self, account: Account) -> None:
         self.account = account
         self.state = State.TRANSACTION
         self.user = None
         self.stats = Stats(rcvd=self.stats.rcvd, sent=self.stats.sent)
-        self._log(f"LOGIN, user={account.user}, {self._peer()}, protocol=POP3")
+        log.login(account.user, self.ip, self.port, "POP3")
 
     def _log_end(self, why: str) -> None:
         assert self.account is not None
         s = self.stats
-        self._log(
-            f"{why}, user={self.account.user}, {self._peer()}, top={s.top}, retr={s.retr}, "
-            f"rcvd={s.rcvd}, sent={s.sent}, time={int(time.monotonic() - s.start)}"
-            + (", stls=1" if self.tls_active else "")
-        )
+        counters: list[tuple[str, int | str]] = [
+            ("top", s.top),
+            ("retr", s.retr),
+            ("rcvd", s.rcvd),
+            ("sent", s.sent),
+            ("time", int(time.monotonic() - s.start)),
+        ]
+        if self.tls_active:
+            counters.append(("stls", 1))
+        end = {"LOGOUT": log.logout, "TIMEOUT": log.timeout}.get(why, log.disconnected)
+        end(self.account.user, self.ip, self.port, counters)
+
+    def _sasl_step(self, response: bytes | None) -> Reply:
+        from courier.sasl import SaslError, SaslResult
+
+        assert self._sasl is not None
+        try:
+            out = self._sasl.step(response)
+        except SaslError:
+            self._sasl = None
+            return Reply([_err("Authentication failed.")])
+        if isinstance(out, SaslResult):
+            self._sasl = None
+            return self.login(out.authtype, out.authdata, _sasl_user(out.authtype, out.authdata))
+        return Reply([b"+ " + base64.b64encode(out) + b"\r\n"])
+
+    def _sasl_response(self, line: bytes | None) -> Reply:
+        """A client line during AUTH: base64 data, or "*" to cancel (RFC 5034)."""
+        decoded = _b64decode(line) if line not in (None, b"*") else None
+        if decoded is None:
+            self._sasl = None
+            return Reply([_err("Authentication failed.")])
+        return self._sasl_step(decoded)
 
     def _may_login(self) -> bytes | None:
         if self.settings.tls_required and not self.tls_active:
@@ -186,9 +244,9 @@ class Session:
         if self.authenticator is None:
             return Reply([_err("Login failed.", "AUTH")])
         try:
-            account = self.authenticator.login(self.service, authtype, authdata)
+            account = self.authenticator.login(self.service, authtype, authdata, secure=self.tls_active)
         except LoginRefused as exc:
-            self._log(f"LOGIN FAILED, user={user}, {self._peer()}")
+            log.login_failed(user, self.ip)
             if exc.fatal:
                 self.state = State.DONE
             return Reply([_err(str(exc), exc.code)], delay=exc.delay, close=exc.fatal)
@@ -247,6 +305,33 @@ def _pass(s: Session, cmd: Command) -> Reply:
     return s.login("login", authdata, user)
 
 
+@command("AUTH", AUTH)
+def _auth(s: Session, cmd: Command) -> Reply:
+    if not cmd.args:
+        return s._invalid()  # Courier lists no mechanisms here
+    refusal = s._may_login()
+    if refusal:
+        return Reply([refusal])
+    from courier.sasl import mechanism
+
+    name = cmd.args[0].upper()
+    offered = s.settings.sasl_tls if s.tls_active else s.settings.sasl_plain
+    mech = mechanism(name) if name in SASL_ALWAYS or (name in offered and name != "EXTERNAL") else None
+    if mech is None:
+        return Reply([_err("Authentication failed.")])
+    s._sasl = mech
+    if len(cmd.args) > 1:  # RFC 5034 initial response ("=" is an empty one)
+        first = s._sasl_step(None)
+        if s._sasl is None:
+            return first
+        initial = b"" if cmd.args[1] == "=" else _b64decode(cmd.args[1].encode())
+        if initial is None:
+            s._sasl = None
+            return Reply([_err("Authentication failed.")])
+        return s._sasl_step(initial)
+    return s._sasl_step(None)
+
+
 @command("QUIT", AUTH, TRANS)
 def _quit(s: Session, cmd: Command) -> Reply:
     if s.state is State.TRANSACTION and s.account is not None:
@@ -254,7 +339,8 @@ def _quit(s: Session, cmd: Command) -> Reply:
         removed = drop.update()
         if s.settings.log_deletions:
             for name in removed:
-                s._log(f"DELETED, user={s.account.user}, ip=[{s.ip}], filename=cur/{name}")
+                user, filename = log.clean(s.account.user), log.clean(name)
+                log.info(f"DELETED, user={user}, ip=[{s.ip}], filename=cur/{filename}")
         drop.close()
         s._log_end("LOGOUT")
     s.state = State.DONE

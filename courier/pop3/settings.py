@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from courier.config import DEFAULT_CONFIG_DIR, as_bool, read_chain
+from courier.config import DEFAULT_CONFIG_DIR, ConfigError, as_bool, read_chain
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,8 @@ class Pop3Settings:
     log_deletions: bool = False  # POP3_LOG_DELETIONS
     maildirpath: str = "Maildir"  # MAILDIRPATH
     authservice: Mapping[str, str] = field(default_factory=dict)  # AUTHSERVICE<port>
+    login_delay: float = 5.0  # POP3_LOGIN_DELAY: seconds before a failed login is answered
+    defdomain: str = ""  # DEFDOMAIN: appended to login names without "@"
     timeout: int = 300  # idle seconds before the session ends (Courier's pop3d alarm)
     max_errors: int = 10  # invalid commands before the connection is dropped
     max_line: int = 8192  # longest command line accepted (Courier reads BUFSIZ)
@@ -56,7 +58,22 @@ def from_values(values: Mapping[str, str], config_dir: Path, tls_port: bool) -> 
         log_deletions=as_bool(values, "POP3_LOG_DELETIONS", False),
         maildirpath=values.get("MAILDIRPATH", "") or "Maildir",
         authservice=services,
+        login_delay=_seconds(values, "POP3_LOGIN_DELAY", 5.0, config_dir / "pop3d"),
+        defdomain=values.get("DEFDOMAIN", "").strip(),
     )
+
+
+def _seconds(values: Mapping[str, str], name: str, default: float, where: Path) -> float:
+    raw = values.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        v = float(raw)
+    except ValueError:
+        raise ConfigError(f"{where}: {name}={raw!r} is not a number of seconds") from None
+    if not 0 <= v <= 3600:
+        raise ConfigError(f"{where}: {name}={raw!r} must be between 0 and 3600 seconds")
+    return v
 
 
 def load(config_dir: Path | str = DEFAULT_CONFIG_DIR, *, tls_port: bool = False) -> Pop3Settings:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PYTHON, child_env
+from tests.conftest import PYTHON, child_env, free_port
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts"
 SIMPLE = (TRANSCRIPTS / "simple.eml").read_bytes()
@@ -41,53 +39,48 @@ def deliver(maildir: Path, data: bytes, name: str | None = None) -> Path:
 
 
 class Pop3Server:
-    """Accepts TCP connections and runs one pop3d per connection on the socket (inetd style)."""
+    """pop3d behind our courier-tcpd launcher on a free loopback port (one process per connection)."""
 
-    def __init__(self, env: Mapping[str, str], args: list[str]) -> None:
-        self.env = dict(env)
-        self.args = args
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.stderr: list[bytes] = []
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+    def __init__(self, env: Mapping[str, str], args: list[str], workdir: Path) -> None:
+        self.port = free_port()
+        self.errfile = workdir / f"pop3d-{self.port}.log"
+        pidfile = workdir / f"tcpd-{self.port}.pid"
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", "courier.cli.courier_tcpd", "--listen", f"127.0.0.1:{self.port}",
+             "--pidfile", str(pidfile), "--maxperip", "0",
+             "--", PYTHON, "-m", "courier.cli.pop3d", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=self.errfile.open("wb"),
+            env=dict(env),
+        )  # fmt: skip
+        deadline = time.monotonic() + 15
+        while not pidfile.exists():
+            assert self.proc.poll() is None, self.errfile.read_text()
+            assert time.monotonic() < deadline, "courier-tcpd did not start"
+            time.sleep(0.02)
 
-    def _run(self) -> None:
-        while True:
-            try:
-                conn, (ip, port) = self.listener.accept()
-            except OSError:
-                return
-            env = dict(self.env, TCPREMOTEIP=ip, TCPREMOTEPORT=str(port))
-            proc = subprocess.Popen(
-                [PYTHON, "-m", "courier.cli.pop3d", *self.args],
-                stdin=conn,
-                stdout=conn,
-                stderr=subprocess.PIPE,
-                env=env,
-            )
-            conn.close()
-            self.procs.append(proc)
+    def children(self) -> list[int]:
+        """Process ids of the pop3d sessions running now."""
+        try:
+            text = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+        except FileNotFoundError:
+            return []
+        return [int(p) for p in text.split()]
 
-    def log(self) -> str:
-        """What the finished pop3d processes wrote to stderr (their log)."""
-        out = []
-        for p in self.procs:
-            try:
-                _, err = p.communicate(timeout=10)
-            except ValueError:  # already collected
-                err = b""
-            out.append(err)
-        self.stderr += out
-        return b"".join(self.stderr).decode()
+    def log(self, timeout: float = 15) -> str:
+        """The sessions' log lines, once every session has ended."""
+        deadline = time.monotonic() + timeout
+        while self.children() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.errfile.read_text(errors="replace")
 
     def close(self) -> None:
-        self.listener.close()
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-            p.communicate()
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 @pytest.fixture
@@ -101,6 +94,48 @@ def preauth_server(maildir: Path, config_dir: Path) -> Iterator[Pop3Server]:
     server = Pop3Server(
         child_env(AUTHENTICATED="bench@example.com", MAILDIR=str(maildir), HOME=str(maildir.parent)),
         ["--config-dir", str(config_dir)],
+        maildir.parent,
     )
+    yield server
+    server.close()
+
+
+BENCH = "bench@example.com"
+BENCHPASS = "benchpass"
+
+
+def auth_config(config_dir: Path, socket_path: str, delay: float = 0.2, extra: str = "") -> Path:
+    """pop3d's config: a short failed-login delay and the test authdaemond's socket."""
+    (config_dir / "pop3d").write_text(f"POP3_LOGIN_DELAY={delay}\n{extra}")
+    (config_dir / "authdaemonrc").write_text(f"authdaemonvar={Path(socket_path).parent}\n")
+    return config_dir
+
+
+@pytest.fixture
+def bench_home(tmp_path: Path) -> Path:
+    home = tmp_path / "bench"
+    make_maildir(home / "Maildir")
+    return home
+
+
+@pytest.fixture
+def auth_server(tmp_path: Path, bench_home: Path, config_dir: Path) -> Iterator[Pop3Server]:
+    """pop3d behind courier-tcpd, logging in through our authdaemond (accounts below)."""
+    from courier.auth import xcrypt
+    from tests.authfixtures import Account, start_authdaemond
+
+    other = tmp_path / "other"
+    make_maildir(other / "Maildir")
+    sock = start_authdaemond(
+        tmp_path,
+        [
+            Account(BENCH, BENCHPASS, home=str(bench_home)),
+            Account("nopop@example.com", "x", home=str(other), options="disablepop3=1"),
+            Account("pop3pw@example.com", "system", home=str(other),
+                    extra={"pop3pw": xcrypt.hash_password("pop3only", "$6$")}),
+        ],
+    )  # fmt: skip
+    auth_config(config_dir, sock)
+    server = Pop3Server(child_env(), ["--config-dir", str(config_dir)], tmp_path)
     yield server
     server.close()
