@@ -12,6 +12,7 @@ import base64
 import hmac
 import imaplib
 import os
+import poplib
 import pwd
 import shutil
 import socket
@@ -144,7 +145,7 @@ def test_passwd_and_enumerate(daemon: Daemon) -> None:
     assert PGSQL_USER[0] in {row[0] for row in listed["authpgsql"]}
 
 
-# -- end to end: IMAP (and POP3) logins for an account in each backend ----------------------------
+# -- end to end: IMAP and POP3 logins for an account in each backend ----------------------------
 
 
 @dataclass
@@ -271,9 +272,40 @@ def test_imap_login_for_an_account_in_each_backend(
         assert "Login failed" in imap_login(imapd, wrong)[0]
 
 
+@pytest.fixture
+def pop3d(daemon: Daemon, tmp_path: Path) -> Iterator[int]:
+    proc, port = start_server(daemon, tmp_path, "pop3d")
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def pop3_login(port: int, box: Mailbox) -> str:
+    p = poplib.POP3("127.0.0.1", port, timeout=20)
+    try:
+        p.user(box.address)
+        p.pass_(box.password)
+        assert p.stat()[0] == 1
+        assert f"Subject: {box.subject}".encode() in p.top(1, 0)[1]  # the account's own maildir
+        p.quit()
+        return "OK"
+    except poplib.error_proto as exc:
+        p.close()
+        return bytes(exc.args[0]).decode()
+
+
+def test_pop3_login_for_an_account_in_each_backend(
+    daemon: Daemon, mailboxes: dict[str, Mailbox], pop3d: int
+) -> None:
+    for box in mailboxes.values():
+        assert pop3_login(pop3d, box) == "OK", box.address
+        wrong = Mailbox(box.address, box.password + "x", box.home, box.subject)
+        assert pop3_login(pop3d, wrong).startswith("-ERR [AUTH]")
+
+
 @pytest.mark.parametrize("backend", ["ldap", "mysql", "pgsql"])
 def test_stopped_backend_is_a_temporary_failure_then_recovers(
-    daemon: Daemon, mailboxes: dict[str, Mailbox], imapd: int, backend: str
+    daemon: Daemon, mailboxes: dict[str, Mailbox], imapd: int, pop3d: int, backend: str
 ) -> None:
     box = mailboxes[backend]
     c = daemon.client()
@@ -290,9 +322,11 @@ def test_stopped_backend_is_a_temporary_failure_then_recovers(
             pytest.raises(imaplib.IMAP4.error, match=r"\[UNAVAILABLE\]"),
         ):
             m.login(box.address, box.password)
+        assert pop3_login(pop3d, box).startswith("-ERR [SYS/TEMP]")
     finally:
         server.start()
     # The same authdaemond and workers, reconnected.
     for _ in range(4):
         assert c.login("imap", box.address, box.password) is not None
     assert imap_login(imapd, box)[0] == "OK"
+    assert pop3_login(pop3d, box) == "OK"
