@@ -10,8 +10,6 @@ On every connection's path: stdlib os-level modules only.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 from dataclasses import dataclass
 
@@ -56,6 +54,9 @@ def _apply_defdomain(authtype: str, authdata: bytes, defdomain: str) -> bytes:
         return _with_domain(user, defdomain) + sep + rest if sep else authdata
     if authtype.startswith("cram-"):
         # The digest does not cover the name, so it can be completed like a LOGIN name.
+        import base64
+        import binascii
+
         parts = authdata.split(b"\n")
         if len(parts) < 2:
             return authdata

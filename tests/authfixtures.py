@@ -103,11 +103,19 @@ def start_authdaemond(
     modules: str = "authuserdb",
     daemons: int = 2,
     extra_config: str = "",
+    files: Mapping[str, str] | None = None,
 ) -> str:
-    """Start our authdaemond for this test; returns its socket path."""
+    """Start our authdaemond for this test; returns its socket path.
+
+    ``modules`` is the authmodulelist, ``extra_config`` more authdaemonrc lines,
+    ``files`` more files for the config directory (e.g. ``{"authcustom.py": ...}``).
+    The config directory is ``tmp_path / "authetc"``.
+    """
     config_dir = tmp_path / "authetc"
     config_dir.mkdir(exist_ok=True)
     write_userdb(config_dir, accounts)
+    for name, text in (files or {}).items():
+        (config_dir / name).write_text(text)
     var = tmp_path / "authvar"
     (config_dir / "authdaemonrc").write_text(
         f'authmodulelist="{modules}"\ndaemons={daemons}\nauthdaemonvar={var}\n{extra_config}'

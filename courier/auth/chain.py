@@ -23,6 +23,7 @@ from pathlib import Path
 from courier.auth import cram
 from courier.auth.info import AuthInfo
 from courier.auth.module import AuthModule, BadPassword, TempFail
+from courier.config import ConfigError
 
 #: Modules this install provides: authmodulelist name -> courier.auth.modules.<x>
 KNOWN_MODULES: dict[str, str] = {
@@ -63,7 +64,12 @@ def create_module(name: str, ctx: ModuleContext) -> AuthModule:
     mod = KNOWN_MODULES.get(name)
     if mod is None or importlib.util.find_spec(f"courier.auth.modules.{mod}") is None:
         raise UnknownModule(f"authentication module {name!r} is not provided by this install")
-    module = importlib.import_module(f"courier.auth.modules.{mod}")
+    try:
+        module = importlib.import_module(f"courier.auth.modules.{mod}")
+    except ImportError as exc:
+        raise ConfigError(
+            f"{name}: cannot load its code ({exc}); install the package that provides it"
+        ) from None
     created: AuthModule = module.create(ctx)
     return created
 

@@ -39,6 +39,7 @@ class PreRequest:
     module: str  # "." = any
     service: str
     username: str
+    env: tuple[tuple[str, str], ...] = ()  # NAME=value lines sent before the request
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,7 @@ class AuthRequest:
     service: str
     authtype: str
     authdata: bytes
+    env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +56,12 @@ class PasswdRequest:
     username: str
     oldpass: str
     newpass: str
+    env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class EnumerateRequest:
-    pass
+    env: tuple[tuple[str, str], ...] = ()
 
 
 Request = PreRequest | AuthRequest | PasswdRequest | EnumerateRequest
@@ -98,8 +101,37 @@ def encode_passwd(service: str, username: str, oldpass: str, newpass: str) -> by
     return f"PASSWD {service}\t{username}\t{oldpass}\t{newpass}\n".encode("utf-8", "surrogateescape")
 
 
+MAX_ENV_LINES = 16
+
+
+def _env_name(name: bytes) -> bool:
+    return bool(name) and name.replace(b"_", b"a").isalnum() and name.isascii() and not name[:1].isdigit()
+
+
+def split_env(buf: bytes) -> tuple[dict[str, str], bytes]:
+    """Courier's clients send ``NAME=value`` lines (TCPREMOTEIP=...) before the request."""
+    env: dict[str, str] = {}
+    pos = 0
+    while len(env) <= MAX_ENV_LINES:
+        nl = buf.find(b"\n", pos)
+        if nl < 0:
+            break
+        name, eq, value = buf[pos:nl].partition(b"=")
+        if not eq or not _env_name(name):
+            break
+        env[_text(name)] = _text(value)
+        pos = nl + 1
+    if len(env) > MAX_ENV_LINES:
+        raise ProtocolError("too many NAME=value lines before the request")
+    return env, buf[pos:]
+
+
 def request_complete(buf: bytes) -> bool:
     """True once ``buf`` holds a whole request (so the server can stop reading)."""
+    try:
+        _, buf = split_env(buf)
+    except ProtocolError:
+        return True
     nl = buf.find(b"\n")
     if nl < 0:
         return False
@@ -114,6 +146,8 @@ def request_complete(buf: bytes) -> bool:
 
 def parse_request(buf: bytes) -> Request:
     """Parse one whole request; raises ProtocolError for anything else."""
+    env, buf = split_env(buf)
+    envt = tuple(env.items())
     nl = buf.find(b"\n")
     if nl < 0:
         raise ProtocolError("request has no newline")
@@ -122,7 +156,7 @@ def parse_request(buf: bytes) -> Request:
         parts = first[4:].split(b" ")
         if len(parts) != 3 or not all(parts):
             raise ProtocolError("PRE needs: module service username")
-        return PreRequest(_text(parts[0]), _text(parts[1]), _text(parts[2]))
+        return PreRequest(_text(parts[0]), _text(parts[1]), _text(parts[2]), envt)
     if first.startswith(b"AUTH "):
         try:
             n = int(first[5:])
@@ -135,14 +169,14 @@ def parse_request(buf: bytes) -> Request:
         authtype, sep2, authdata = rest.partition(b"\n")
         if not (sep1 and sep2 and service and authtype):
             raise ProtocolError("AUTH needs service and authtype lines")
-        return AuthRequest(_text(service), _text(authtype).lower(), authdata)
+        return AuthRequest(_text(service), _text(authtype).lower(), authdata, envt)
     if first.startswith(b"PASSWD "):
         parts = first[7:].split(b"\t")
         if len(parts) != 4:
             raise ProtocolError("PASSWD needs: service<TAB>user<TAB>old<TAB>new")
-        return PasswdRequest(*(_text(p) for p in parts))
+        return PasswdRequest(_text(parts[0]), _text(parts[1]), _text(parts[2]), _text(parts[3]), envt)
     if first == b"ENUMERATE":
-        return EnumerateRequest()
+        return EnumerateRequest(envt)
     raise ProtocolError("unknown request")
 
 

@@ -34,8 +34,25 @@ _MASTER_SIGNALS = {signal.SIGCHLD, signal.SIGHUP, signal.SIGTERM, signal.SIGINT}
 RESPAWN_PAUSE = 1.0  # seconds between respawns of workers that die at once
 
 
+class _Log:
+    syslog = False
+
+
+def use_syslog() -> None:
+    """Send log lines to syslog (a daemon started in the background has no stderr)."""
+    import syslog
+
+    syslog.openlog("authdaemond", syslog.LOG_PID, syslog.LOG_MAIL)
+    _Log.syslog = True
+
+
 def log(message: str) -> None:
-    """One line to stderr (journald or courierlogger picks it up)."""
+    """One line to stderr (journald picks it up) or syslog."""
+    if _Log.syslog:
+        import syslog
+
+        syslog.syslog(syslog.LOG_INFO, message)
+        return
     try:
         sys.stderr.write(f"authdaemond: {message}\n")
         sys.stderr.flush()
@@ -328,9 +345,9 @@ class Master:
         signal.pthread_sigmask(signal.SIG_BLOCK, _MASTER_SIGNALS)
         # SIGCHLD must not be ignored, or the kernel reaps children for us.
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        self._fill()
         if on_ready is not None:
-            on_ready()
+            on_ready()  # before forking workers, which would inherit the caller's report pipe
+        self._fill()
         sd_notify("READY=1")
         try:
             while True:

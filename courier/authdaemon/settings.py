@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,10 +35,15 @@ class AuthdaemonSettings:
         return self.authdaemonvar / "pid"
 
 
-def load_settings(config_dir: Path | str = DEFAULT_CONFIG_DIR) -> AuthdaemonSettings:
-    """Read ``<config_dir>/authdaemonrc``; a missing file gives Courier's defaults."""
+def load_settings(
+    config_dir: Path | str = DEFAULT_CONFIG_DIR, warn: Callable[[str], None] | None = None
+) -> AuthdaemonSettings:
+    """Read ``<config_dir>/authdaemonrc``; a missing file gives Courier's defaults.
+
+    ``warn`` receives a message per unknown variable (a typo is kept, not fatal).
+    """
     cdir = Path(config_dir)
-    cfg = read_config(cdir / "authdaemonrc")
+    cfg = read_config(cdir / "authdaemonrc", warn=warn)
     where = str(cfg.path)
     v = cfg.values
 

@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         return s
 
     try:
+        load_settings(args.config_dir, warn=lambda m: print(f"authdaemond: {m}", file=sys.stderr))
         settings = settings_now()
     except ConfigError as exc:
         print(f"authdaemond: {exc}", file=sys.stderr)
@@ -124,9 +125,12 @@ def _start_background(
     if os.fork():
         os._exit(0)
     devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 0)
-    os.dup2(devnull, 1)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
     os.close(devnull)
+    from courier.authdaemon import server
+
+    server.use_syslog()
     report = os.fdopen(w, "wb", buffering=0)
     try:
         code = _run(socket_path, pidfile, settings_now, settings_now(), report)

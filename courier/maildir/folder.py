@@ -247,21 +247,11 @@ class MaildirFolder:
             kwmod.ensure_dir(self.path)
             return False
         d = kwmod.kwdir(self.path)
-        try:
-            st = os.stat(d)
-            lst = os.stat(os.path.join(d, kwmod.LIST))
-            stamp = (st.st_mtime_ns, lst.st_mtime_ns)
-        except FileNotFoundError:
-            stamp = (0, 0)
-        if not force and stamp == self._kw_stamp and stamp != (0, 0):
+        stamp = _kw_stamp(d)
+        if not force and stamp == self._kw_stamp:
             return False
         self._kw = kwmod.read(self.path, known, host=self._settings.hostname)
-        try:
-            st = os.stat(d)
-            lst = os.stat(os.path.join(d, kwmod.LIST))
-            self._kw_stamp = (st.st_mtime_ns, lst.st_mtime_ns)
-        except FileNotFoundError:
-            self._kw_stamp = None
+        self._kw_stamp = _kw_stamp(d)
         return True
 
     def _load(self) -> None:
@@ -809,3 +799,17 @@ def _copy_file(src: str, dst: str, fsync: bool) -> None:
             os.fsync(fo.fileno())
         st = os.fstat(fi.fileno())
         os.utime(fo.fileno(), (st.st_atime, st.st_mtime))
+
+
+def _kw_stamp(kwdir: str) -> tuple[int, int]:
+    """mtimes of the keywords directory and of its list file, 0 for one that is missing.
+
+    Each counts on its own: a directory without a list file yet (what Courier and a fresh
+    folder have) is unchanged while its mtime is, instead of "changed" on every poll."""
+    out = []
+    for path in (kwdir, os.path.join(kwdir, kwmod.LIST)):
+        try:
+            out.append(os.stat(path).st_mtime_ns)
+        except FileNotFoundError:
+            out.append(0)
+    return out[0], out[1]

@@ -114,3 +114,18 @@ def test_enumerate_section_like_courier() -> None:
         b"# authuserdb\n\nbench@example.com\t999\t995\t/srv/lab/courier/bench\t"
         b"/srv/lab/courier/bench/Maildir\t\n"
     )
+
+
+def test_environment_lines_before_the_request() -> None:
+    # Courier 0.71's clients (authtest, imaplogin) send TCPREMOTEIP=... first.
+    req = p.parse_request(b"TCPREMOTEIP=::1\nAUTH 40\nlogin\nlogin\nbench@example.com\nbenchpass\n")
+    assert req == p.AuthRequest(
+        "login", "login", b"bench@example.com\nbenchpass\n", (("TCPREMOTEIP", "::1"),)
+    )
+    assert p.parse_request(b"TCPREMOTEIP=::1\nPRE . login x\n") == p.PreRequest(
+        ".", "login", "x", (("TCPREMOTEIP", "::1"),)
+    )
+    assert not p.request_complete(b"TCPREMOTEIP=::1\n")
+    assert not p.request_complete(b"TCPREMOTEIP=::1\nAUTH 40\nlogin\n")
+    with pytest.raises(p.ProtocolError):
+        p.parse_request(b"".join(b"A%d=1\n" % i for i in range(40)) + b"ENUMERATE\n")

@@ -15,7 +15,8 @@ import pytest
 
 from courier.auth.module import TempFail
 from courier.authdaemon.client import AuthClient
-from tests.authfixtures import Account, start_authdaemond, write_userdb
+from tests.authfixtures import Account, start_authdaemond, wait_for_socket, write_userdb
+from tests.conftest import PYTHON, child_env
 
 BENCH = Account("bench@example.com", "benchpass", "/srv/bench", "/srv/bench/Maildir", 999, 995)
 
@@ -167,3 +168,109 @@ def test_dead_worker_is_replaced_and_sighup_reloads(tmp_path: Path) -> None:
         time.sleep(0.1)
     assert info is not None and info.option("reloaded") == "1"
     assert len(_workers(master)) == 2
+
+
+SLOW_HOOK = """
+import os, time
+from pathlib import Path
+
+def lookup(service, username):
+    if username == "slow@x":
+        Path(__file__).with_name("slow.pid").write_text(str(os.getpid()))
+        time.sleep(float(os.environ.get("SLOW", "30")))
+        return None
+    if username == "asked@x":
+        Path(__file__).with_name("asked").write_text("yes")
+    return None
+"""
+
+
+def test_sigkill_of_a_busy_worker_loses_no_other_request(tmp_path: Path) -> None:
+    accounts = [Account(f"u{i}@x", f"pw{i}", f"/home/u{i}", uid=1000 + i, gid=100) for i in range(10)]
+    sock = start_authdaemond(
+        tmp_path, accounts, modules="authuserdb authcustom", daemons=5, files={"authcustom.py": SLOW_HOOK}
+    )
+    pidfile = tmp_path / "authetc" / "slow.pid"
+    with ThreadPoolExecutor(101) as pool:
+        slow = pool.submit(AuthClient(sock, timeout=60).login, "imap", "slow@x", "x")
+        deadline = time.monotonic() + 10
+        while not (pidfile.exists() and pidfile.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        victim = int(pidfile.read_text())
+
+        def one(i: int) -> int | None:
+            info = AuthClient(sock, timeout=30).login("imap", f"u{i % 10}@x", f"pw{i % 10}")
+            return None if info is None else info.uid
+
+        futures = [pool.submit(one, i) for i in range(100)]
+        os.kill(victim, 9)
+        results = [f.result() for f in futures]
+        with pytest.raises(TempFail):
+            slow.result()  # only the killed worker's own request is lost, as a temporary failure
+    assert results == [1000 + i % 10 for i in range(100)]
+
+
+def test_request_timeout_is_tempfail_and_worker_survives(tmp_path: Path) -> None:
+    sock = start_authdaemond(
+        tmp_path,
+        [BENCH],
+        modules="authcustom authuserdb",
+        daemons=1,
+        extra_config="AUTHDAEMON_TIMEOUT=1\n",
+        files={"authcustom.py": SLOW_HOOK},
+    )
+    t = time.monotonic()
+    with pytest.raises(TempFail):
+        AuthClient(sock, timeout=20).login("imap", "slow@x", "x")
+    assert time.monotonic() - t < 5
+    assert AuthClient(sock).login("imap", "bench@example.com", "benchpass") is not None
+
+
+def test_backend_down_is_tempfail_and_later_modules_are_not_asked(tmp_path: Path) -> None:
+    sock = start_authdaemond(
+        tmp_path, [BENCH], modules="authuserdb authcustom", files={"authcustom.py": SLOW_HOOK}
+    )
+    c = AuthClient(sock)
+    assert c.login("imap", "asked@x", "x") is None  # userdb does not know it: authcustom is asked
+    marker = tmp_path / "authetc" / "asked"
+    assert marker.exists()
+    marker.unlink()
+    (tmp_path / "authetc" / "userdb.dat").write_bytes(b"\x00garbage" * 512)  # backend now broken
+    with pytest.raises(TempFail):
+        c.login("imap", "asked@x", "x")
+    with pytest.raises(TempFail):
+        c.pre("imap", "asked@x")
+    assert not marker.exists()
+
+
+def test_passwd_rewrites_userdb_and_rebuilds(tmp_path: Path) -> None:
+    from courier.auth import xcrypt
+
+    etc = tmp_path / "authetc"
+    etc.mkdir()
+    src = etc / "userdb"
+    src.write_text("")
+    os.chmod(src, 0o600)
+    tools = Path(PYTHON).parent
+    old = xcrypt.hash_password("old", "$1$")
+    fields = ["home=/h", "uid=7", "gid=8", f"systempw={old}"]
+    subprocess.run([str(tools / "userdb"), "--config-dir", str(etc), "p@x", "set", *fields], check=True)
+    subprocess.run([str(tools / "makeuserdb"), "--config-dir", str(etc)], check=True)
+    var = tmp_path / "var"
+    (etc / "authdaemonrc").write_text(f'authmodulelist="authuserdb"\ndaemons=1\nauthdaemonvar={var}\n')
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "courier.cli.authdaemond", "--config-dir", str(etc)], env=child_env()
+    )
+    try:
+        wait_for_socket(str(var / "socket"), proc)
+        c = AuthClient(str(var / "socket"))
+        assert c.login("imap", "p@x", "old") is not None
+        assert c.passwd("imap", "p@x", "wrong", "new") is False
+        assert c.passwd("imap", "nobody@x", "old", "new") is False
+        assert c.passwd("imap", "p@x", "old", "new") is True
+        assert c.login("imap", "p@x", "old") is None
+        assert c.login("imap", "p@x", "new") is not None
+        assert "systempw=$" in src.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

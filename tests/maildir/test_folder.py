@@ -197,3 +197,33 @@ def test_stale_tmp_cleaned_on_open(store: MaildirStore, maildir: Path) -> None:
     st.open("INBOX")
     assert not old.exists() and not fresh.exists()
     store.open("INBOX", readonly=True)
+
+
+def test_refresh_of_unchanged_folder_without_keyword_list_does_not_relist(
+    store: MaildirStore, maildir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Courier and a fresh folder have courierimapkeywords/ without its list file: that is
+    # "no keywords, unchanged", not "changed" on every poll (which re-listed every message).
+    for i in range(3):
+        deliver(str(maildir), b"Subject: %d\n\nx\n" % i)
+    (maildir / "courierimapkeywords").mkdir(exist_ok=True)
+    a = store.open("INBOX")
+    b = store.open("INBOX")
+    assert not (maildir / "courierimapkeywords" / ":list").exists()
+    past = os.stat(maildir).st_mtime - 10  # settled directories: their listing may be trusted
+    for d in ("cur", "new", "courierimapkeywords"):
+        os.utime(maildir / d, (past, past))
+    a.refresh()
+    mb_type = type(a)
+
+    def relist(*args: object) -> None:
+        raise AssertionError("refresh of an unchanged folder re-listed it")
+
+    monkeypatch.setattr(mb_type, "_list", relist)
+    monkeypatch.setattr(mb_type, "_location", relist)
+    ch = a.refresh()
+    assert not (ch.added or ch.expunged or ch.flag_changes)
+    monkeypatch.undo()
+    b.set_flags([2], frozenset({"Important"}), frozenset())
+    ch = a.refresh()
+    assert [(m.uid, "Important" in m.flags) for m in ch.flag_changes] == [(2, True)]

@@ -79,6 +79,7 @@ def test_four_rpms_and_rpmlint_finds_no_error(built: Path) -> None:
 def installed(built: Path) -> Iterator[Path]:
     deb = built / "deb/courier-imap_0.1.0_all.deb"
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    etc_existed = Path("/etc/courier").exists()
     r = _run(["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "-q", str(deb)], env=env)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     try:
@@ -87,6 +88,8 @@ def installed(built: Path) -> Iterator[Path]:
         _run(["apt-get", "-o", "DPkg::Lock::Timeout=600", "purge", "-y", "-q",
               "courier-imap-ldap", "courier-imap"], env=env)  # fmt: skip
         _run(["userdel", "-r", SYSUSER])
+        if not etc_existed:  # the userdb this test made: leave the machine as it was
+            shutil.rmtree("/etc/courier", ignore_errors=True)
 
 
 def _wait_for(path: Path, timeout: float = 10) -> None:

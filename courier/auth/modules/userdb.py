@@ -27,9 +27,10 @@ _HMAC_FIELDS = {"md5": "hmac-md5pw", "sha1": "hmac-sha1pw", "sha256": "hmac-sha2
 class UserdbModule(PasswordModule):
     name = "authuserdb"
 
-    def __init__(self, dat: Path, shadow: Path) -> None:
+    def __init__(self, dat: Path, shadow: Path, source: Path | None = None) -> None:
         self.dat = UserdbDat(dat)
         self.shadow = UserdbDat(shadow)
+        self.source = source  # the text userdb the .dat files are built from (for PASSWD)
 
     def _fetch(self, db: UserdbDat, name: str) -> dict[str, str] | None:
         try:
@@ -76,6 +77,18 @@ class UserdbModule(PasswordModule):
             hmac_states=states,
         )
 
+    def passwd(self, service: str, username: str, oldpass: str, newpass: str) -> bool | None:
+        """PASSWD: rewrite the account's password in the userdb source and rebuild the .dat files."""
+        if self.source is None or self.lookup(service, username) is None:
+            return None
+        from courier.auth import hashes
+        from courier.userdb.chpass import ChangeError, change_password
+
+        try:
+            return change_password(str(self.source), username, service, oldpass, newpass, hashes.verify)
+        except ChangeError as exc:
+            raise TempFail(f"authuserdb: password change failed: {exc}") from None
+
     def entries(self) -> Iterator[AuthInfo]:
         try:
             items = list(self.dat.items())
@@ -94,4 +107,5 @@ class UserdbModule(PasswordModule):
 
 
 def create(ctx: ModuleContext) -> UserdbModule:
-    return UserdbModule(ctx.config_dir / "userdb.dat", ctx.config_dir / "userdbshadow.dat")
+    d = ctx.config_dir
+    return UserdbModule(d / "userdb.dat", d / "userdbshadow.dat", d / "userdb")
