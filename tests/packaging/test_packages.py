@@ -88,7 +88,10 @@ def installed(built: Path) -> Iterator[Path]:
         _run(["apt-get", "-o", "DPkg::Lock::Timeout=600", "purge", "-y", "-q",
               "courier-imap-ldap", "courier-imap"], env=env)  # fmt: skip
         _run(["userdel", "-r", SYSUSER])
-        if not etc_existed:  # the userdb this test made: leave the machine as it was
+        # the userdb this test made: leave the machine as it was
+        for name in ("userdb", "userdb.dat", "userdbshadow.dat", "userdb.lock", ".lock.userdb"):
+            Path("/etc/courier", name).unlink(missing_ok=True)
+        if not etc_existed:
             shutil.rmtree("/etc/courier", ignore_errors=True)
 
 
