@@ -178,14 +178,15 @@ def _write_all(fd: int, data: bytes) -> None:
 def _tls_settings(settings: ImapSettings, starttls: bool) -> TlsSettings:
     from courier import tls as courier_tls
 
-    return courier_tls.settings_from(
-        dict(settings.tls_values), starttls=starttls, where=str(settings.config_dir / "imapd-ssl")
-    )
+    values = dict(settings.tls_values)
+    values.setdefault("TLS_CERTFILE", str(settings.config_dir / "imapd.pem"))
+    return courier_tls.settings_from(values, starttls=starttls, where=str(settings.config_dir / "imapd-ssl"))
 
 
 def _have_certificate(settings: ImapSettings) -> bool:
     values = dict(settings.tls_values)
-    return os.path.isfile(values.get("TLS_CERTFILE", "") or "/etc/courier/imapd.pem")
+    # Unset TLS_CERTFILE: imapd.pem beside the config (Courier's /etc/courier/imapd.pem).
+    return os.path.isfile(values.get("TLS_CERTFILE", "") or str(settings.config_dir / "imapd.pem"))
 
 
 def _start_tls(

@@ -133,7 +133,8 @@ def _tls_settings(settings: Pop3Settings, starttls: bool) -> TlsSettings:
     from courier import tls as courier_tls
 
     values = dict(settings.tls_values)
-    values.setdefault("TLS_CERTFILE", "/etc/courier/pop3d.pem")
+    # Unset TLS_CERTFILE: pop3d.pem beside the config (Courier's /etc/courier/pop3d.pem).
+    values.setdefault("TLS_CERTFILE", str(settings.config_dir / "pop3d.pem"))
     return courier_tls.settings_from(values, starttls=starttls, where=str(settings.config_dir / "pop3d-ssl"))
 
 
@@ -141,7 +142,7 @@ def _can_starttls(settings: Pop3Settings, transport: Transport) -> bool:
     """STLS is offered on a real socket, when configured, with a certificate to present."""
     from courier.pop3.server import SocketTransport
 
-    certfile = dict(settings.tls_values).get("TLS_CERTFILE") or "/etc/courier/pop3d.pem"
+    certfile = dict(settings.tls_values).get("TLS_CERTFILE") or str(settings.config_dir / "pop3d.pem")
     return settings.starttls and isinstance(transport, SocketTransport) and os.path.isfile(certfile)
 
 
