@@ -111,6 +111,15 @@ class Mailbox(Protocol):
         """The message file, opened for binary reading (LF line ends)."""
         ...
 
+    def message_path(self, uid: int) -> str:
+        """The message file's current path (for caches that check the file's identity)."""
+        ...
+
+    def metadata_path(self, name: str) -> str:
+        """Where a file of the caller's own per-folder data called ``name`` belongs, beside the
+        folder's other metadata (the store ignores it and removes it with the folder)."""
+        ...
+
     def set_flags(
         self,
         uids: Iterable[int],

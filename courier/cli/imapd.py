@@ -131,10 +131,12 @@ def main(argv: list[str] | None = None) -> int:
         conn.flush()
         from pathlib import Path
 
+        from courier.imap.settings import store_settings
         from courier.maildir import open_store
 
         try:
-            store = open_store(maildir)
+            # authlib hands the account's quota to the program it starts in MAILDIRQUOTA
+            store = open_store(maildir, store_settings(settings, os.environ.get("MAILDIRQUOTA")))
         except OSError as exc:
             conn.writer.status("*", "BYE", "Unable to open maildir")
             conn.flush()

@@ -157,7 +157,10 @@ class Session:
 
     def run(self, spec: Spec, tag: str, args: list[object], uid: bool) -> None:
         try:
-            result = spec.handler(self, tag, Args(args, self.w.utf8), uid)
+            try:
+                result = spec.handler(self, tag, Args(args, self.w.utf8), uid)
+            finally:
+                self._save_summaries()
         except Bad:
             self._after(spec)
             self._protocol_error(tag)
@@ -183,6 +186,11 @@ class Session:
             self._after(spec)
         self.errors = 0
         self.w.status(tag, result.status, result.text, _code(result.code))
+
+    def _save_summaries(self) -> None:
+        """Keep what the command parsed for the next command or session (no-op if nothing new)."""
+        if self.view is not None:
+            self.view.summaries.save(list(self.view.info.values()))
 
     def _after(self, spec: Spec) -> None:
         """Tell the client what changed in the selected folder."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from courier.config import DEFAULT_CONFIG_DIR, ConfigError, as_bool, as_int, read_chain
+from courier.maildir.settings import MaildirSettings, settings_from_config
 
 #: What Courier's imapd uses when IMAP_CAPABILITY is not set at all.
 BUILTIN_CAPABILITY = "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE QUOTA IDLE"
@@ -27,6 +28,9 @@ _NAMES = (
     "IMAP_MAXMSGSIZE",
     "IMAP_AUTOLOGOUT",
     "IMAP_KEYWORDS",
+    "IMAP_USELOCKS",
+    "IMAP_TRASHFOLDERNAME",
+    "IMAP_TRASHQUOTA",
     "MAILDIRPATH",
     "AUTHSERVICE",
     "IMAP_LOGIN_DELAY",
@@ -57,6 +61,9 @@ class ImapSettings:
     mailbox_sanity_check: bool = True
     # The TLS_* variables, for courier.tls (imported only when a session uses TLS).
     tls_values: tuple[tuple[str, str], ...] = ()
+    #: The store's settings (IMAP_KEYWORDS, IMAP_USELOCKS, IMAP_TRASHFOLDERNAME, IMAP_UMASK,
+    #: IMAP_TRASHQUOTA); the account's quota is filled in at login.
+    maildir: MaildirSettings = field(default_factory=MaildirSettings)
 
 
 def settings_from(values: Mapping[str, str], config_dir: Path = DEFAULT_CONFIG_DIR) -> ImapSettings:
@@ -76,6 +83,10 @@ def settings_from(values: Mapping[str, str], config_dir: Path = DEFAULT_CONFIG_D
     if autologout < 1:
         raise ConfigError(f"{where}: IMAP_AUTOLOGOUT={autologout} must be at least 1 (seconds)")
     starttls_raw = values.get("IMAP_STARTTLS", "") or values.get("IMAPDSTARTTLS", "")
+    try:
+        maildir = settings_from_config(values)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
     return ImapSettings(
         config_dir=config_dir,
         capability=" ".join(cap.split()),
@@ -89,14 +100,22 @@ def settings_from(values: Mapping[str, str], config_dir: Path = DEFAULT_CONFIG_D
         id_fields=as_int(values, "IMAP_ID_FIELDS", 0, where),
         max_message=maxmsg,
         autologout=float(autologout),
-        keywords=as_int(values, "IMAP_KEYWORDS", 1, where) != 0,
+        keywords=maildir.keywords != 0,
         maildirpath=values.get("MAILDIRPATH", "").strip() or "Maildir",
         service=values.get("AUTHSERVICE", "").strip() or "imap",
         login_delay=_seconds(values, "IMAP_LOGIN_DELAY", 5.0, where),
         defdomain=values.get("DEFDOMAIN", "").strip(),
         mailbox_sanity_check=as_bool(values, "IMAP_MAILBOX_SANITY_CHECK", True),
         tls_values=tuple(sorted((k, v) for k, v in values.items() if k.startswith("TLS_"))),
+        maildir=maildir,
     )
+
+
+def store_settings(settings: ImapSettings, quota: str | None) -> MaildirSettings:
+    """The store's settings for one account (``quota``: authlib's, e.g. "1000000S,100C")."""
+    from dataclasses import replace
+
+    return replace(settings.maildir, quota=quota or None)
 
 
 def _seconds(values: Mapping[str, str], name: str, default: float, where: str) -> float:

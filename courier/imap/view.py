@@ -13,6 +13,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 
 from courier.imap.response import Atom
+from courier.imap.summaries import Summaries
 from courier.storage import Mailbox, MessageInfo
 
 SYSTEM_ORDER = {"\\Draft": 0, "\\Flagged": 1, "\\Answered": 2, "\\Seen": 3, "\\Deleted": 4}
@@ -32,6 +33,7 @@ def flag_list(flags: Iterable[str], recent: bool = False) -> list[Atom]:
 class View:
     def __init__(self, mailbox: Mailbox) -> None:
         self.mailbox = mailbox
+        self.summaries = Summaries(mailbox)
         msgs = mailbox.messages()
         self.uids: list[int] = [m.uid for m in msgs]
         self.info: dict[int, MessageInfo] = {m.uid: m for m in msgs}

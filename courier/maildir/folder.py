@@ -428,6 +428,13 @@ class MaildirFolder:
             raise StorageError("Message was expunged by another session.")
         return os.path.join(self.path, *hit)
 
+    def metadata_path(self, name: str) -> str:
+        # a plain file name that cannot be mistaken for a folder (.name), a message or a maildir
+        # subdirectory; e.g. imapd's MIME summaries, "courierpymime"
+        if not name or "/" in name or name.startswith(".") or name in ("cur", "new", "tmp"):
+            raise ValueError(f"not a metadata file name: {name!r}")
+        return os.path.join(self.path, name)
+
     def open_message(self, uid: int) -> BinaryIO:
         self._check_open()
         for _attempt in range(3):

@@ -17,8 +17,8 @@ from courier.storage import (
     StorageError,
 )
 
+from . import index, layout, uiddb
 from . import keywords as kwmod
-from . import layout, uiddb
 from . import quota as quotamod
 from . import subscriptions as subs
 from .create import make_maildir
@@ -81,11 +81,25 @@ class MaildirStore:
 
     @staticmethod
     def _has_new(path: str) -> bool:
+        """INBOX's \\Marked, as Courier: mail in new/, or a message in cur/ without \\Seen."""
         try:
             with os.scandir(os.path.join(path, "new")) as it:
-                return any(not e.name.startswith(".") for e in it)
+                if any(not e.name.startswith(".") for e in it):
+                    return True
+            stamp = (
+                os.stat(os.path.join(path, "new")).st_mtime_ns,
+                os.stat(os.path.join(path, "cur")).st_mtime_ns,
+            )
         except FileNotFoundError:
             return False
+        idx = index.load(path)
+        if idx is not None and idx.stamp == stamp:  # cur/ unchanged since the index: no listing
+            return any(SEEN not in info_flags(split_name(e[1] + e[3])[1]) for e in idx.entries)
+        try:
+            names = os.listdir(os.path.join(path, "cur"))
+        except FileNotFoundError:
+            return False
+        return any(not fn.startswith(".") and SEEN not in info_flags(split_name(fn)[1]) for fn in names)
 
     def exists(self, name: str) -> bool:
         try:

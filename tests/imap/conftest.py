@@ -12,6 +12,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,19 @@ def start_imapd(
 
 @pytest.fixture
 def imap_server(tmp_path: Path, system_user: tuple[str, int, int]) -> Iterator[ImapServer]:
+    with serve_account(tmp_path, system_user) as server:
+        yield server
+
+
+@contextmanager
+def serve_account(
+    tmp_path: Path,
+    system_user: tuple[str, int, int],
+    imapd_config: str = "",
+    userdb: dict[str, str] | None = None,
+) -> Iterator[ImapServer]:
+    """The whole server; ``imapd_config`` is appended to ``imapd``, ``userdb`` adds fields
+    (e.g. ``{"quota": "5000S"}``) to user@example.com's userdb entry."""
     from courier.maildir.create import make_maildir
     from tests.authfixtures import Account, start_authdaemond
     from tests.imap.transcript import SIMPLE, THIRD, lf
@@ -116,12 +130,12 @@ def imap_server(tmp_path: Path, system_user: tuple[str, int, int]) -> Iterator[I
                 os.chown(n, uid, gid)
         sock = start_authdaemond(
             tmp_path,
-            [Account("user@example.com", "secret pass", str(home), uid=uid, gid=gid),
+            [Account("user@example.com", "secret pass", str(home), uid=uid, gid=gid, extra=userdb or {}),
              Account("noimap@example.com", "pw", str(home), uid=uid, gid=gid, options="disableimap=1")],
         )  # fmt: skip
         etc = tmp_path / "etc"
         etc.mkdir()
-        (etc / "imapd").write_text(CAPABILITY + "IMAP_LOGIN_DELAY=0.3\nIMAP_IDLE_TIMEOUT=5\n")
+        (etc / "imapd").write_text(CAPABILITY + "IMAP_LOGIN_DELAY=0.3\nIMAP_IDLE_TIMEOUT=5\n" + imapd_config)
         (etc / "authdaemonrc").write_text(f"authdaemonvar={os.path.dirname(sock)}\n")
         tcpd, port = start_imapd(etc)
         try:

@@ -12,7 +12,7 @@ import imapclient
 import pytest
 
 from courier.maildir.deliver import deliver
-from tests.imap.conftest import ImapServer
+from tests.imap.conftest import ImapServer, serve_account
 from tests.imap.transcript import SIMPLE, lf
 
 
@@ -176,3 +176,32 @@ def test_autologout(tmp_path: Path) -> None:
         assert srv.proc.wait(timeout=5) == 0
     finally:
         srv.close()
+
+
+def test_account_quota_reaches_the_store(tmp_path: Path, system_user: tuple[str, int, int]) -> None:
+    # userdb quota= (authlib's QUOTA) limits the account: 2 messages are there, 3 allowed
+    with serve_account(tmp_path, system_user, userdb={"quota": "100000S,3C"}) as srv:
+        m = imaplib.IMAP4(srv.host, srv.port, timeout=20)
+        _ok(m.login(srv.user, srv.password))
+        data = _ok(m.getquotaroot("INBOX"))
+        assert re.fullmatch(rb"\"ROOT\" \(STORAGE \d+ 98 MESSAGE 2 3\)", data[1][0]), data  # type: ignore[arg-type,index]
+        _ok(m.append("INBOX", "", imaplib.Time2Internaldate(time.time()), SIMPLE))
+        typ, resp = m.append("INBOX", "", imaplib.Time2Internaldate(time.time()), SIMPLE)
+        assert typ == "NO" and resp[0].startswith(b"[OVERQUOTA]"), resp  # type: ignore[union-attr]
+        assert _ok(m.select("INBOX"))[0] == b"3"  # the refused message is nowhere
+        m.logout()
+
+
+def test_imap_keywords_off_reaches_the_store(tmp_path: Path, system_user: tuple[str, int, int]) -> None:
+    with serve_account(tmp_path, system_user, imapd_config="IMAP_KEYWORDS=0\n") as srv:
+        m = imaplib.IMAP4(srv.host, srv.port, timeout=20)
+        _ok(m.login(srv.user, srv.password))
+        # the store itself refuses (imapd's own check covers only STORE)
+        typ, resp = m.append("INBOX", r"(\Flagged $Label1)", imaplib.Time2Internaldate(time.time()), SIMPLE)
+        assert typ == "NO" and b"Keywords are not enabled" in resp[0], resp  # type: ignore[operator]
+        _ok(m.append("INBOX", r"(\Flagged)", imaplib.Time2Internaldate(time.time()), SIMPLE))
+        assert _ok(m.select("INBOX"))[0] == b"3"
+        assert b"\\Flagged" in _ok(m.fetch("3", "(FLAGS)"))[0]  # type: ignore[operator]
+        with pytest.raises(imaplib.IMAP4.error):  # BAD, as Courier answers
+            m.store("1", "+FLAGS", "($Label1)")
+        m.logout()

@@ -52,3 +52,23 @@ def test_authservice_per_port(tmp_path: Path) -> None:
     (tmp_path / "imapd").write_text("AUTHSERVICE993=imaps\n")
     assert load(tmp_path).service == "imap"
     assert load(tmp_path, environ={"TCPLOCALPORT": "993"}).service == "imaps"
+
+
+def test_store_settings_parsed_once_with_the_account_quota(tmp_path: Path) -> None:
+    from courier.imap.settings import store_settings
+
+    (tmp_path / "imapd").write_text(
+        "IMAP_KEYWORDS=2\nIMAP_USELOCKS=0\nIMAP_TRASHFOLDERNAME=Bin\nIMAP_UMASK=027\n"
+    )
+    s = load(tmp_path, environ={"IMAP_TRASHQUOTA": "1"})
+    m = store_settings(s, "1000S,10C")
+    assert (m.keywords, m.uselocks, m.trash_folder, m.umask, m.trash_quota) == (2, False, "Bin", 0o027, True)
+    assert m.quota == "1000S,10C" and store_settings(s, "").quota is None
+    assert s.keywords and s.maildir.quota is None
+
+
+@pytest.mark.parametrize("line", ["IMAP_KEYWORDS=3", "IMAP_TRASHFOLDERNAME=../x", "IMAP_UMASK=9"])
+def test_bad_store_setting_names_file_and_variable(tmp_path: Path, line: str) -> None:
+    (tmp_path / "imapd").write_text(line + "\n")
+    with pytest.raises(ConfigError, match=str(tmp_path / "imapd") + ".*" + line.split("=")[0]):
+        load(tmp_path)

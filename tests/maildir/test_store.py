@@ -75,6 +75,23 @@ def test_inbox_marked_when_new_mail(store: MaildirStore, maildir: Path) -> None:
     assert inbox.marked is True
 
 
+def _marked(store: MaildirStore) -> bool:
+    return next(f for f in store.list_folders() if f.name == "INBOX").marked
+
+
+def test_inbox_marked_while_cur_holds_unseen_mail(store: MaildirStore, maildir: Path) -> None:
+    # as Courier: an APPENDed message without \Seen (stored in cur/) marks INBOX too
+    box = store.open("INBOX")
+    uid = box.append([b"Subject: x\n\nx\n"])
+    assert not any((maildir / "new").iterdir()) and _marked(store)
+    box.set_flags([uid], add=frozenset({"\\Seen"}), remove=frozenset())
+    box.close()
+    store.open("INBOX", readonly=True).close()  # leaves an index matching cur/
+    assert (maildir / "courierpyindex").exists() and not _marked(store)
+    (maildir / "cur" / "1700000000.M1P1.x:2,F").write_bytes(b"Subject: y\n\ny\n")  # not indexed yet
+    assert _marked(store)
+
+
 def test_delete(store: MaildirStore, maildir: Path) -> None:
     store.create("INBOX.Foo")
     store.create("INBOX.Foo.Bar")

@@ -81,10 +81,11 @@ def finish_login(s: Session, authtype: str, authdata: bytes, user: str | None) -
         s.w.status("*", "BYE", exc.client_message)
         s.closed = True
         return None
+    from courier.imap.settings import store_settings
     from courier.maildir import open_store
 
     try:
-        store = open_store(maildir)
+        store = open_store(maildir, store_settings(s.settings, info.quota))
     except Exception as exc:  # a broken maildir must not look like a bad password
         log.error(f"cannot open {maildir} for {log.clean(info.address)}: {exc}")
         s.w.status("*", "BYE", "Unable to open the mailbox.")

@@ -11,14 +11,18 @@ from courier.imap.args import Args, Bad
 from courier.imap.fetchitems import Item, parse_items
 from courier.imap.response import Atom, Literal, Spaced
 from courier.imap.table import SELECTED, Result, command
+from courier.storage import StorageError
 
 if TYPE_CHECKING:
     from courier.imap.session import Session
     from courier.mime.message import Message
+    from courier.mime.summary import Summary
     from courier.storage import Mailbox
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _SMALL = 1 << 20
+_NO_FILE = ("FLAGS", "UID", "INTERNALDATE")
+_SUMMARY_ITEMS = ("RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY")
 
 
 def internaldate(ts: float) -> str:
@@ -49,24 +53,33 @@ def fetch(s: Session, tag: str, a: Args, uid: bool) -> Result:
     a.end()
     if uid:
         items = [Item("UID"), *(i for i in items if i.name != "UID")]
-    needs_file = any(i.name not in ("FLAGS", "UID", "INTERNALDATE") for i in items)
-    sets_seen = not view.readonly and any(i.sets_seen for i in items)
     utf8 = s.w.utf8
+    # the cached summaries hold Courier's form of 8-bit headers, not UTF8=ACCEPT's
+    summarised = () if utf8 else _SUMMARY_ITEMS
+    needs_file = any(i.name not in _NO_FILE and i.name not in summarised for i in items)
+    needs_summary = any(i.name in summarised for i in items)
+    sets_seen = not view.readonly and any(i.sets_seen for i in items)
     for seq, msg_uid in view.resolve(ranges, uid):
         info = view.info[msg_uid]
         msg: Message | None = None
-        if needs_file:
-            try:
+        summ: Summary | None = None
+        try:
+            if needs_summary:
+                summ = view.summaries.get(info)
+            if needs_file:
                 msg = load_message(view.mailbox, msg_uid)
-            except (OSError, KeyError):
-                # gone on disk (expunged by another session, not announced yet)
-                s.w.status("*", "NO", f"Message {seq} is no longer available.")
-                continue
+        except (OSError, KeyError, StorageError):
+            # gone on disk (expunged by another session, not announced yet)
+            s.w.status("*", "NO", f"Message {seq} is no longer available.")
+            continue
         try:
             out: list[object] = []
             for item in items:
                 out.append(Atom(item.response_name()))
-                value = _value(item, info.uid, view.flags_of(msg_uid), info.internaldate, msg, utf8)
+                if summ is not None and item.name in summarised:
+                    value = _from_summary(item.name, summ)
+                else:
+                    value = _value(item, info.uid, view.flags_of(msg_uid), info.internaldate, msg, utf8)
                 out.append(_counted(s, item, value))
             s.w.untagged(seq, Atom("FETCH"), out)
         finally:
@@ -81,6 +94,16 @@ def fetch(s: Session, tag: str, a: Args, uid: bool) -> Result:
         for bad in view.invalid_seqs(ranges):
             s.w.status("*", "NO", f"Invalid message sequence number: {bad}")
     return Result("FETCH completed.")
+
+
+def _from_summary(name: str, summ: Summary) -> object:
+    if name == "RFC822.SIZE":
+        return summ.size
+    if name == "ENVELOPE":
+        return Spaced(summ.envelope)
+    if name == "BODYSTRUCTURE":
+        return summ.bodystructure
+    return summ.body()
 
 
 def _value(item: Item, uid: int, flags: list[Atom], date: float, msg: Message | None, utf8: bool) -> object:

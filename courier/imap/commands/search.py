@@ -10,11 +10,13 @@ from courier.imap.args import MONTHS, Args, Bad
 from courier.imap.response import Atom
 from courier.imap.searchkeys import Node, check_charset, parse_search
 from courier.imap.table import SELECTED, Result, command
+from courier.storage import StorageError
 
 if TYPE_CHECKING:
     from courier.imap.session import Session
     from courier.imap.view import View
     from courier.mime.message import Message
+    from courier.mime.summary import Summary
 
 _DATE_HDR = re.compile(rb"(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{2,4})")
 
@@ -28,6 +30,7 @@ class _Ctx:
         self.uid = uid
         self.info = view.info[uid]
         self._msg: Message | None = None
+        self._summary: Summary | None = None
         self._failed = False
 
     def msg(self) -> Message | None:
@@ -40,9 +43,39 @@ class _Ctx:
                 self._failed = True
         return self._msg
 
+    def summary(self) -> Summary | None:
+        if self._summary is None and not self._failed:
+            try:
+                self._summary = self.view.summaries.get(self.info)
+            except (OSError, KeyError, StorageError):
+                self._failed = True
+        return self._summary
+
     def close(self) -> None:
         if self._msg is not None:
             self._msg.close()
+
+
+#: SEARCH keys whose header text the summary holds (decoded, repeated fields joined with ", ")
+_SUMMARY_FIELDS = {"from": "from_", "to": "to", "cc": "cc", "bcc": "bcc", "subject": "subject"}
+
+
+def _header_from_summary(c: _Ctx, name: str, needle: str) -> bool | None:
+    """The answer from the summary when it is certainly the parsed one's, else None.
+
+    Absent and single fields decode alike; a needle without "," cannot match across the ", "
+    that joins repeated fields; an empty needle must tell an absent field from an empty one.
+    """
+    attr = _SUMMARY_FIELDS.get(name.lower())
+    if attr is None or not needle:
+        return None
+    summ = c.summary()
+    if summ is None:
+        return None
+    from courier.mime.search import text_contains
+
+    found = text_contains(getattr(summ, attr), needle)
+    return found if not found or "," not in needle else None
 
 
 def _sent_date(msg: Message) -> tuple[int, int, int] | None:
@@ -100,13 +133,20 @@ def matches(node: Node, c: _Ctx) -> bool:
     if kind == "DATE":
         t = time.gmtime(c.info.internaldate)
         return _cmp(node[1], (t.tm_year, t.tm_mon, t.tm_mday), node[2])
+    if kind in ("LARGER", "SMALLER"):
+        summ = c.summary()
+        if summ is None:
+            return False
+        return summ.size > node[1] if kind == "LARGER" else summ.size < node[1]  # type: ignore[operator]
+    if kind == "HEADER":
+        name, needle = node[1], node[-1]
+        assert isinstance(name, str) and isinstance(needle, str)
+        known = _header_from_summary(c, name, needle)
+        if known is not None:
+            return known
     msg = c.msg()
     if msg is None:
         return False
-    if kind == "LARGER":
-        return msg.size > node[1]  # type: ignore[operator]
-    if kind == "SMALLER":
-        return msg.size < node[1]  # type: ignore[operator]
     if kind == "SENT":
         sent = _sent_date(msg)
         return sent is not None and _cmp(node[1], sent, node[2])
@@ -149,27 +189,16 @@ def search(s: Session, tag: str, a: Args, uid: bool) -> Result:
 
 def _summaries(s: Session, hits: list[tuple[int, int]], uid: bool) -> list[tuple[int, float, object]]:
     """(number the client sees, INTERNALDATE, mime summary) for each hit."""
-    from courier.imap.commands.fetch import load_message
-    from courier.mime.summary import summarize_entity
-
     view = s.view
     assert view is not None
     out: list[tuple[int, float, object]] = []
     for seq, msg_uid in hits:
+        info = view.info[msg_uid]
         try:
-            msg = load_message(view.mailbox, msg_uid)
-        except (OSError, KeyError):
+            summ = view.summaries.get(info)
+        except (OSError, KeyError, StorageError):
             continue
-        try:
-            out.append(
-                (
-                    msg_uid if uid else seq,
-                    view.info[msg_uid].internaldate,
-                    summarize_entity(msg.buf, msg.root),
-                )
-            )
-        finally:
-            msg.close()
+        out.append((msg_uid if uid else seq, info.internaldate, summ))
     return out
 
 
