@@ -7,6 +7,7 @@ This module is imported only when a session actually needs TLS.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import ssl
@@ -218,3 +219,63 @@ def close(tls: ssl.SSLSocket) -> None:
         tls.unwrap()
     except (ssl.SSLError, OSError, ValueError):
         pass
+
+
+class TlsTransport:
+    """A TLS connection in the shape the imap and pop3 loops use.
+
+    ``recv(size, timeout)`` returns bytes, b"" at end of stream, or None on
+    timeout; ``pending()`` says whether decrypted bytes are already buffered
+    (a select() on the socket would not see them).
+    """
+
+    def __init__(self, tls: ssl.SSLSocket) -> None:
+        self.tls = tls
+        self.received = 0
+        self.sent = 0
+
+    def fileno(self) -> int:
+        return self.tls.fileno()
+
+    @property
+    def rfd(self) -> int:
+        return self.tls.fileno()
+
+    @property
+    def wfd(self) -> int:
+        return self.tls.fileno()
+
+    def pending(self) -> bool:
+        return self.tls.pending() > 0
+
+    def recv(self, size: int, timeout: float | None = None) -> bytes | None:
+        import select
+
+        if not self.pending() and timeout is not None:
+            ready, _, _ = select.select([self.tls], [], [], timeout)
+            if not ready:
+                return None
+        try:
+            data = self.tls.recv(size)
+        except ssl.SSLWantReadError:
+            return None if timeout is not None else b""
+        except (ssl.SSLError, ConnectionResetError, OSError):
+            return b""
+        self.received += len(data)
+        return data
+
+    def send(self, data: bytes) -> None:
+        self.tls.sendall(data)
+        self.sent += len(data)
+
+    def close(self) -> None:
+        close(self.tls)
+
+
+def start_server_tls(fd: int, settings: TlsSettings) -> TlsTransport:
+    """Handshake on the client connection at ``fd`` (the socket on fd 0)."""
+    sock = socket.socket(fileno=os.dup(fd))
+    with contextlib.suppress(OSError):  # not TCP (a Unix socket in tests)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    conn = handshake(sock, server_context(settings), settings.handshake_timeout)
+    return TlsTransport(conn)

@@ -12,6 +12,11 @@ import os
 import sys
 import time
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
+if TYPE_CHECKING:  # types only: ssl is imported when a session actually uses TLS
+    from courier.imap.settings import ImapSettings
+    from courier.tls import TlsSettings, TlsTransport
+
 USAGE = """\
 usage: imapd [--config-dir DIR] [--tls] [MAILDIR]
 
@@ -78,22 +83,47 @@ def main(argv: list[str] | None = None) -> int:
     from courier import log
 
     log.configure("imapd")
-    rfd, wfd, remote, _sock = _client()
+    rfd, wfd, remote, sock = _client()
     preauth_user = os.environ.get("AUTHENTICATED", "")
+    tls_transport = None
+    if tls and not preauth_user:
+        # Implicit TLS (port 993): the handshake comes before the greeting.
+        tls_transport = _start_tls(settings, rfd, remote, starttls=False)
+        if tls_transport is None:
+            return 1
+    # STARTTLS is offered only on a real socket with a certificate to present.
+    starttls_ok = not tls and not preauth_user and sock is not None and _have_certificate(settings)
     if not preauth_user:
-        # Greet before the session machinery is even imported.  STARTTLS hook: once a TLS
-        # engine can wrap (rfd, wfd), pass starttls_available=True here and
-        # Session(starttls=<callable that switches the Transport to TLS>) below.
+        # Greet before the session machinery is even imported.
         from courier.imap.capability import greeting
 
-        _write_all(wfd, greeting(settings, tls, starttls_available=False))
+        hello = greeting(settings, tls, starttls_available=starttls_ok)
+        if tls_transport is not None:
+            tls_transport.send(hello)
+        else:
+            _write_all(wfd, hello)
 
     from courier.imap.server import Connection, Transport, serve
     from courier.imap.session import Session
 
     transport = Transport(rfd, wfd)
-    conn = Connection(transport, settings)
-    session = Session(settings, conn.writer, conn, tls=tls, remote=remote)
+    conn = Connection(tls_transport or transport, settings)  # type: ignore[arg-type]
+
+    def starttls() -> None:
+        upgraded = _start_tls(settings, rfd, remote, starttls=True)
+        # Whatever the client pipelined after STARTTLS came in clear: it must not run.
+        conn.parser.discard_input()
+        if upgraded is None:
+            conn.eof = True
+            session.closed = True
+            return
+        conn.transport = upgraded  # type: ignore[assignment]
+        session.external_identity = _identity(upgraded)
+
+    session = Session(settings, conn.writer, conn, tls=tls, remote=remote,
+                      starttls=starttls if starttls_ok else None)  # fmt: skip
+    if tls_transport is not None:
+        session.external_identity = _identity(tls_transport)
     started = time.monotonic()
     if preauth_user:
         maildir = _maildir(maildir_arg, settings.maildirpath)
@@ -118,12 +148,17 @@ def main(argv: list[str] | None = None) -> int:
 
     load()
     timed_out = serve(session, conn)
+    if conn.transport is not transport:
+        conn.transport.close()  # type: ignore[attr-defined]  # close_notify
     if session.user:
         counters = [
             ("headers", session.sent_headers),
             ("body", session.sent_body),
-            ("rcvd", transport.received),
-            ("sent", transport.sent),
+            (
+                "rcvd",
+                transport.received + (conn.transport.received if conn.transport is not transport else 0),
+            ),
+            ("sent", transport.sent + (conn.transport.sent if conn.transport is not transport else 0)),
             ("time", int(time.monotonic() - started)),
         ]
         end = log.timeout if timed_out else log.logout if session.logged_out else log.disconnected
@@ -140,6 +175,40 @@ def _write_all(fd: int, data: bytes) -> None:
             view = view[os.write(fd, view) :]
         except BrokenPipeError:
             return
+
+
+def _tls_settings(settings: ImapSettings, starttls: bool) -> TlsSettings:
+    from courier import tls as courier_tls
+
+    values = dict(settings.tls_values)
+    values.setdefault("TLS_CERTFILE", str(settings.config_dir / "imapd.pem"))
+    return courier_tls.settings_from(values, starttls=starttls, where=str(settings.config_dir / "imapd-ssl"))
+
+
+def _have_certificate(settings: ImapSettings) -> bool:
+    values = dict(settings.tls_values)
+    # Unset TLS_CERTFILE: imapd.pem beside the config (Courier's /etc/courier/imapd.pem).
+    return os.path.isfile(values.get("TLS_CERTFILE", "") or str(settings.config_dir / "imapd.pem"))
+
+
+def _start_tls(
+    settings: ImapSettings, fd: int, remote: tuple[str, int], starttls: bool
+) -> TlsTransport | None:
+    """Handshake on the client socket; None (after logging why) if it failed."""
+    from courier import tls as courier_tls
+    from courier.config import ConfigError
+
+    try:
+        return courier_tls.start_server_tls(fd, _tls_settings(settings, starttls))
+    except (ConfigError, courier_tls.TlsError) as exc:
+        sys.stderr.write(f"imapd: {exc}, ip=[{remote[0]}]\n")
+        return None
+
+
+def _identity(transport: TlsTransport) -> str | None:
+    from courier import tls as courier_tls
+
+    return courier_tls.peer_identity(transport.tls)
 
 
 def _client() -> tuple[int, int, tuple[str, int], object]:

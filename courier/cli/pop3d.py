@@ -21,11 +21,12 @@ if TYPE_CHECKING:
     from courier.pop3.account import Authenticator
     from courier.pop3.server import Transport
     from courier.pop3.settings import Pop3Settings
+    from courier.tls import TlsSettings
 
 GREETING = b"+OK Hello there.\r\n"
 
 
-def _parse_args(argv: list[str]) -> tuple[str, str | None]:
+def _parse_args(argv: list[str]) -> tuple[str, str | None, bool]:
     import argparse
 
     p = argparse.ArgumentParser(
@@ -35,14 +36,15 @@ def _parse_args(argv: list[str]) -> tuple[str, str | None]:
         "on MAILDIR (or MAILDIRPATH).",
     )
     p.add_argument("--config-dir", default="/etc/courier", help="directory of pop3d and pop3d-ssl")
+    p.add_argument("--tls", action="store_true", help="the connection starts with TLS (port 995)")
     p.add_argument("maildirpath", nargs="?", help="maildir, relative to the home directory")
     ns = p.parse_args(argv)
-    return ns.config_dir, ns.maildirpath
+    return ns.config_dir, ns.maildirpath, ns.tls
 
 
-def _fast_args(argv: list[str]) -> tuple[str, str | None] | None:
+def _fast_args(argv: list[str]) -> tuple[str, str | None, bool] | None:
     """The common invocations, without importing argparse; None means "ask argparse"."""
-    config_dir, maildir = "/etc/courier", None
+    config_dir, maildir, tls = "/etc/courier", None, False
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -52,12 +54,15 @@ def _fast_args(argv: list[str]) -> tuple[str, str | None] | None:
         elif a.startswith("--config-dir="):
             config_dir = a.split("=", 1)[1]
             i += 1
+        elif a == "--tls":
+            tls = True
+            i += 1
         elif not a.startswith("-") and maildir is None:
             maildir = a
             i += 1
         else:
             return None
-    return config_dir, maildir
+    return config_dir, maildir, tls
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,11 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     parsed = _fast_args(args)
     if parsed is None:
         parsed = _parse_args(args)
-    config_dir, maildirpath = parsed
+    config_dir, maildirpath, tls = parsed
     env = os.environ
     preauth = bool(env.get("AUTHENTICATED"))
     # systemd may hand the connection over as fd 3 (LISTEN_FDS): fd 1 is then not the client.
-    greet_early = not preauth and "LISTEN_FDS" not in env
+    # With implicit TLS the greeting must wait for the handshake.
+    greet_early = not preauth and not tls and "LISTEN_FDS" not in env
     if greet_early:
         try:
             os.write(1, GREETING)
@@ -80,8 +86,6 @@ def main(argv: list[str] | None = None) -> int:
 
     log.configure("pop3d")
     transport, ip, port, local_port = _connection(env)
-    if not preauth and not greet_early:
-        transport.send(GREETING)
 
     from courier.config import ConfigError
     from courier.pop3 import settings as pop3settings
@@ -89,17 +93,29 @@ def main(argv: list[str] | None = None) -> int:
     from courier.pop3.session import Session
 
     try:
-        settings = pop3settings.load(config_dir)
+        settings = pop3settings.load(config_dir, tls_port=tls)
     except ConfigError as exc:
         log.error(f"pop3d: {exc}")
-        transport.send(b"-ERR [SYS/TEMP] Server configuration error.\r\n")
+        if not tls:
+            if not preauth and not greet_early:
+                transport.send(GREETING)
+            transport.send(b"-ERR [SYS/TEMP] Server configuration error.\r\n")
         return 1
+    if tls and not preauth:
+        upgraded = _start_tls(settings, transport, ip, starttls=False)
+        if upgraded is None:
+            return 1
+        transport = upgraded
+    if not preauth and not greet_early:
+        transport.send(GREETING)
     session = Session(
         settings,
         None if preauth else _authenticator(settings),
         service=settings.service(local_port),
         ip=ip,
         port=port,
+        tls_active=tls and not preauth,
+        tls_available=not preauth and not tls and _can_starttls(settings, transport),
     )
     if preauth:
         first = _preauth(session, settings.maildirpath if maildirpath is None else maildirpath)
@@ -108,8 +124,62 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     else:
         first = b""
-    serve(session, transport, first)
+    final = serve(session, transport, first, starttls=lambda t: _stls(settings, t, ip))
+    _close_tls(final)
     return 0
+
+
+def _tls_settings(settings: Pop3Settings, starttls: bool) -> TlsSettings:
+    from courier import tls as courier_tls
+
+    values = dict(settings.tls_values)
+    # Unset TLS_CERTFILE: pop3d.pem beside the config (Courier's /etc/courier/pop3d.pem).
+    values.setdefault("TLS_CERTFILE", str(settings.config_dir / "pop3d.pem"))
+    return courier_tls.settings_from(values, starttls=starttls, where=str(settings.config_dir / "pop3d-ssl"))
+
+
+def _can_starttls(settings: Pop3Settings, transport: Transport) -> bool:
+    """STLS is offered on a real socket, when configured, with a certificate to present."""
+    from courier.pop3.server import SocketTransport
+
+    certfile = dict(settings.tls_values).get("TLS_CERTFILE") or str(settings.config_dir / "pop3d.pem")
+    return settings.starttls and isinstance(transport, SocketTransport) and os.path.isfile(certfile)
+
+
+def _start_tls(settings: Pop3Settings, transport: Transport, ip: str, starttls: bool) -> Transport | None:
+    """Handshake on the client socket; None (after logging why) if it failed."""
+    from courier import log
+    from courier import tls as courier_tls
+    from courier.config import ConfigError
+    from courier.pop3.server import SocketTransport
+
+    if not isinstance(transport, SocketTransport):
+        log.error(f"pop3d: TLS needs a socket connection, ip=[{ip}]")
+        return None
+    try:
+        tls_settings = _tls_settings(settings, starttls)
+        ctx = courier_tls.server_context(tls_settings)
+        return SocketTransport(courier_tls.handshake(transport.sock, ctx, tls_settings.handshake_timeout))
+    except (ConfigError, courier_tls.TlsError) as exc:
+        log.error(f"pop3d: {exc}, ip=[{ip}]")
+        return None
+
+
+def _stls(settings: Pop3Settings, transport: Transport, ip: str) -> Transport:
+    upgraded = _start_tls(settings, transport, ip, starttls=True)
+    if upgraded is None:
+        raise ConnectionResetError("TLS handshake failed")
+    return upgraded
+
+
+def _close_tls(transport: Transport | None) -> None:
+    """close_notify before exit, so clients see a clean end of the TLS stream."""
+    from courier.pop3.server import SocketTransport
+
+    if isinstance(transport, SocketTransport) and hasattr(transport.sock, "unwrap"):
+        from courier import tls as courier_tls
+
+        courier_tls.close(transport.sock)  # type: ignore[arg-type]
 
 
 def _authenticator(settings: Pop3Settings) -> Authenticator:

@@ -11,11 +11,17 @@ GREETING_TEXT = (
 
 
 def capabilities(
-    settings: ImapSettings, tls: bool, authenticated: bool, starttls_available: bool
+    settings: ImapSettings,
+    tls: bool,
+    authenticated: bool,
+    starttls_available: bool,
+    external: bool = False,
 ) -> list[str]:
     """IMAP_CAPABILITY (IMAP_CAPABILITY_TLS once encrypted), then STARTTLS before login when it
     is configured and a TLS engine is attached, then ENABLE UTF8=ACCEPT, then ID if configured."""
     caps = (settings.capability_tls if tls else settings.capability).split()
+    if external and "AUTH=EXTERNAL" not in caps:
+        caps.append("AUTH=EXTERNAL")  # a verified client certificate names the account
     if not authenticated:
         if starttls_available and settings.starttls and not tls:
             caps.append("STARTTLS")

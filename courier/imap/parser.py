@@ -129,6 +129,10 @@ class Parser:
     def feed(self, data: bytes) -> None:
         self._buf += data
 
+    def discard_input(self) -> None:
+        """Forget unparsed bytes: after STARTTLS, what came in clear must not run."""
+        self._buf.clear()
+
     @property
     def buffered(self) -> int:
         return len(self._buf)

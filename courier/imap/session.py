@@ -50,6 +50,7 @@ class Session:
         self.conn = conn
         self.tls = tls
         self.starttls_hook = None if tls else starttls
+        self.external_identity: str | None = None  # from a verified TLS client certificate
         self.remote = remote
         self.state = State.NOT_AUTHENTICATED
         self.store: Store | None = None
@@ -67,7 +68,11 @@ class Session:
     # -- capability ---------------------------------------------------------------------
     def capabilities(self) -> list[str]:
         return capabilities(
-            self.settings, self.tls, self.state != State.NOT_AUTHENTICATED, self.starttls_hook is not None
+            self.settings,
+            self.tls,
+            self.state != State.NOT_AUTHENTICATED,
+            self.starttls_hook is not None,
+            external=self.external_identity is not None,
         )
 
     def has_cap(self, name: str) -> bool:

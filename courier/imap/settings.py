@@ -59,6 +59,8 @@ class ImapSettings:
     login_delay: float = 5.0  # IMAP_LOGIN_DELAY: seconds before a failed login is answered
     defdomain: str = ""
     mailbox_sanity_check: bool = True
+    # The TLS_* variables, for courier.tls (imported only when a session uses TLS).
+    tls_values: tuple[tuple[str, str], ...] = ()
     #: The store's settings (IMAP_KEYWORDS, IMAP_USELOCKS, IMAP_TRASHFOLDERNAME, IMAP_UMASK,
     #: IMAP_TRASHQUOTA); the account's quota is filled in at login.
     maildir: MaildirSettings = field(default_factory=MaildirSettings)
@@ -104,6 +106,7 @@ def settings_from(values: Mapping[str, str], config_dir: Path = DEFAULT_CONFIG_D
         login_delay=_seconds(values, "IMAP_LOGIN_DELAY", 5.0, where),
         defdomain=values.get("DEFDOMAIN", "").strip(),
         mailbox_sanity_check=as_bool(values, "IMAP_MAILBOX_SANITY_CHECK", True),
+        tls_values=tuple(sorted((k, v) for k, v in values.items() if k.startswith("TLS_"))),
         maildir=maildir,
     )
 

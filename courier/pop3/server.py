@@ -115,8 +115,10 @@ def serve(
     first: bytes,
     *,
     starttls: StartTLS | None = None,
-) -> None:
-    """Run one connection to its end; ``first`` is the greeting (or pre-auth answer)."""
+) -> Transport:
+    """Run one connection to its end; ``first`` is the greeting (or pre-auth answer).
+
+    Returns the transport the session ended on (TLS after STLS), for the caller to close."""
     out = _Writer(transport, session)
     try:
         out.add(first)
@@ -127,23 +129,23 @@ def serve(
             data = transport.recv(65536, timeout)
             if data is None:
                 session.disconnect("TIMEOUT")
-                return
+                return out.transport
             if not data:
                 session.disconnect()
-                return
+                return out.transport
             for line in reader.feed(data):
                 reply = session.handle(line)
                 out.reply(reply)
                 if reply.close:
                     out.flush()
-                    return
+                    return out.transport
                 if reply.starttls and starttls is not None:
                     out.flush()
                     try:
                         transport = out.transport = starttls(transport)
                     except OSError:
                         session.disconnect()
-                        return
+                        return out.transport
                     session.tls_started()
                     # Anything the client pipelined after STLS was sent in clear: drop it.
                     reader = LineReader(session.settings.max_line)
@@ -151,3 +153,4 @@ def serve(
             out.flush()
     except (BrokenPipeError, ConnectionResetError):
         session.disconnect()
+    return out.transport

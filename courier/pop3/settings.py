@@ -26,6 +26,8 @@ class Pop3Settings:
     maildirpath: str = "Maildir"  # MAILDIRPATH
     authservice: Mapping[str, str] = field(default_factory=dict)  # AUTHSERVICE<port>
     login_delay: float = 5.0  # POP3_LOGIN_DELAY: seconds before a failed login is answered
+    # The TLS_* variables, for courier.tls (imported only when a session uses TLS).
+    tls_values: tuple[tuple[str, str], ...] = ()
     defdomain: str = ""  # DEFDOMAIN: appended to login names without "@"
     timeout: int = 300  # idle seconds before the session ends (Courier's pop3d alarm)
     max_errors: int = 10  # invalid commands before the connection is dropped
@@ -60,6 +62,7 @@ def from_values(values: Mapping[str, str], config_dir: Path, tls_port: bool) -> 
         authservice=services,
         login_delay=_seconds(values, "POP3_LOGIN_DELAY", 5.0, config_dir / "pop3d"),
         defdomain=values.get("DEFDOMAIN", "").strip(),
+        tls_values=tuple(sorted((k, v) for k, v in values.items() if k.startswith("TLS_"))),
     )
 
 

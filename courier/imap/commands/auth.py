@@ -118,8 +118,8 @@ def authenticate_(s: Session, tag: str, a: Args, uid: bool) -> Result | None:
     _refuse_plaintext(s)
     from courier.sasl import SaslError, SaslResult, mechanism
 
-    mech = mechanism(mech_name)
-    if mech is None or mech_name == "EXTERNAL":
+    mech = mechanism(mech_name, external_identity=s.external_identity)
+    if mech is None or (mech_name == "EXTERNAL" and s.external_identity is None):
         raise No("Unsupported authentication mechanism.")
     response: bytes | None = None
     try:
