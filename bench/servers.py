@@ -380,11 +380,18 @@ class RealCourier(Server):
         uid, gid = self.owner
         top = self.base / "etc-overlay"
         (top / "courier").mkdir(parents=True, exist_ok=True)
+
+        # A host "courier" account (our own package makes one) would shadow the appended entry.
+        def without_courier(path: str) -> str:
+            return "".join(
+                line for line in Path(path).read_text().splitlines(True) if not line.startswith("courier:")
+            )
+
         (top / "passwd").write_text(
-            Path("/etc/passwd").read_text()
+            without_courier("/etc/passwd")
             + f"courier:x:{uid}:{gid}:Courier:/var/lib/courier:/usr/sbin/nologin\n"
         )
-        (top / "group").write_text(Path("/etc/group").read_text() + f"courier:x:{gid}:\n")
+        (top / "group").write_text(without_courier("/etc/group") + f"courier:x:{gid}:\n")
         return top
 
     def start(self) -> None:
