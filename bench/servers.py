@@ -120,6 +120,7 @@ class Server:
         self.maildir = self.home / "Maildir"
         self.owner = owner
         self.imap_port = free_port()
+        self.imaps_port = free_port()  # implicit TLS (993)
         self.pop3_port = free_port()
         self.procs: list[subprocess.Popen[bytes]] = []
         self.log = self.base / "server.log"
@@ -313,13 +314,18 @@ class Ours(Server):
             ],
             env,
         )
+        self._spawn(
+            [tcpd, "--config-dir", str(self.etc), "--config", "imapd-ssl", "--ssl",
+             "--listen", f"127.0.0.1:{self.imaps_port}", "--", *self.program("imapd"), "--tls"],
+            env,
+        )  # fmt: skip
         activate = shutil.which("systemd-socket-activate")
         if activate:
             self._spawn(
                 [activate, "--inetd", "-a", "-l", f"127.0.0.1:{self.activate_port}", *self.program("imapd")],
                 env,
             )
-        ports = [self.imap_port, self.pop3_port] + ([self.activate_port] if activate else [])
+        ports = [self.imap_port, self.imaps_port, self.pop3_port] + ([self.activate_port] if activate else [])
         self.wait_ports(ports)
 
     def session_pids(self) -> list[int]:
@@ -405,6 +411,11 @@ for i in $(seq 100); do [ -S /run/courier/authdaemon/socket ] && break; sleep 0.
  exec {r}/usr/sbin/couriertcpd -address=127.0.0.1 -maxprocs=$MAXDAEMONS -maxperip=$MAXPERIP \
    -nodnslookup -noidentlookup {self.imap_port} {r}/usr/lib/courier/courier/imaplogin \\
    {r}/usr/bin/imapd $MAILDIRPATH) &
+(set -a; prefix=/usr; exec_prefix=/usr; sbindir=/usr/sbin; bindir=/usr/bin
+ . /etc/courier/imapd; . /etc/courier/imapd-ssl; IMAP_TLS=1; unset IMAP_STARTTLS; {tls}
+ exec {r}/usr/sbin/couriertcpd -address=127.0.0.1 -maxprocs=$MAXDAEMONS -maxperip=$MAXPERIP \
+   -nodnslookup -noidentlookup {self.imaps_port} {r}/usr/bin/couriertls -server -tcpd -user=courier \
+   {r}/usr/lib/courier/courier/imaplogin {r}/usr/bin/imapd $MAILDIRPATH) &
 (set -a; prefix=/usr; exec_prefix=/usr; sbindir=/usr/sbin; bindir=/usr/bin; libexecdir=/usr/lib/courier
  . /etc/courier/pop3d; . /etc/courier/pop3d-ssl; POP3_STARTTLS=$POP3DSTARTTLS; {tls}
  exec {r}/usr/sbin/couriertcpd -address=127.0.0.1 -maxprocs=$MAXDAEMONS -maxperip=$MAXPERIP \
@@ -415,7 +426,7 @@ wait
         # libgamin starts /usr/libexec/gam_server (compiled in); without it every APPEND waits ~1 s.
         overlays = {"/usr/libexec": r / "usr/libexec", "/etc": self.etc_overlay()}
         self._spawn(debian.namespace_script(script, self.binds(), overlays), debian.library_env(r))
-        self.wait_ports([self.imap_port, self.pop3_port])
+        self.wait_ports([self.imap_port, self.imaps_port, self.pop3_port])
 
     def session_pids(self) -> list[int]:
         return [
@@ -482,7 +493,8 @@ service imap-login {{
     port = {self.imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    port = {self.imaps_port}
+    ssl = yes
   }}
 }}
 service pop3-login {{
