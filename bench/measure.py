@@ -60,6 +60,10 @@ def greeting(s: Server, rep: int) -> float:
     return wire.greeting_ms(s.imap_port)
 
 
+def greeting_tls(s: Server, rep: int) -> float:
+    return wire.tls_greeting_ms(s.imaps_port)
+
+
 def greeting_activate(s: Server, rep: int) -> float | None:
     port = getattr(s, "activate_port", 0)
     return wire.greeting_ms(port) if port else None
@@ -278,6 +282,7 @@ def cases(parallel_seconds: float, small: int, big: int) -> list[Case]:
         ),
         Case("session", f"connect+LOGIN+SELECT INBOX+LOGOUT ({k})", "ms", 20, 8, session, "<= 1x Courier"),
         Case("starttls", "STARTTLS + handshake + NOOP", "ms", 10, 5, starttls, "<= 2x Courier"),
+        Case("greeting_tls", "connect to greeting, implicit TLS (993)", "ms", 10, 5, greeting_tls),
         Case("select10k_first", f"SELECT {k}, first open", "ms", 2, 1, select_first("INBOX.First{rep}")),
         Case("select10k", f"SELECT {k}, again", "ms", 5, 3, select_first("INBOX")),
     ]

@@ -120,6 +120,7 @@ class Server:
         self.maildir = self.home / "Maildir"
         self.owner = owner
         self.imap_port = free_port()
+        self.imaps_port = free_port()  # implicit TLS (993)
         self.pop3_port = free_port()
         self.procs: list[subprocess.Popen[bytes]] = []
         self.log = self.base / "server.log"
@@ -313,13 +314,18 @@ class Ours(Server):
             ],
             env,
         )
+        self._spawn(
+            [tcpd, "--config-dir", str(self.etc), "--config", "imapd-ssl", "--ssl",
+             "--listen", f"127.0.0.1:{self.imaps_port}", "--", *self.program("imapd"), "--tls"],
+            env,
+        )  # fmt: skip
         activate = shutil.which("systemd-socket-activate")
         if activate:
             self._spawn(
                 [activate, "--inetd", "-a", "-l", f"127.0.0.1:{self.activate_port}", *self.program("imapd")],
                 env,
             )
-        ports = [self.imap_port, self.pop3_port] + ([self.activate_port] if activate else [])
+        ports = [self.imap_port, self.imaps_port, self.pop3_port] + ([self.activate_port] if activate else [])
         self.wait_ports(ports)
 
     def session_pids(self) -> list[int]:
@@ -380,11 +386,18 @@ class RealCourier(Server):
         uid, gid = self.owner
         top = self.base / "etc-overlay"
         (top / "courier").mkdir(parents=True, exist_ok=True)
+
+        # A host "courier" account (our own package makes one) would shadow the appended entry.
+        def without_courier(path: str) -> str:
+            return "".join(
+                line for line in Path(path).read_text().splitlines(True) if not line.startswith("courier:")
+            )
+
         (top / "passwd").write_text(
-            Path("/etc/passwd").read_text()
+            without_courier("/etc/passwd")
             + f"courier:x:{uid}:{gid}:Courier:/var/lib/courier:/usr/sbin/nologin\n"
         )
-        (top / "group").write_text(Path("/etc/group").read_text() + f"courier:x:{gid}:\n")
+        (top / "group").write_text(without_courier("/etc/group") + f"courier:x:{gid}:\n")
         return top
 
     def start(self) -> None:
@@ -398,6 +411,11 @@ for i in $(seq 100); do [ -S /run/courier/authdaemon/socket ] && break; sleep 0.
  exec {r}/usr/sbin/couriertcpd -address=127.0.0.1 -maxprocs=$MAXDAEMONS -maxperip=$MAXPERIP \
    -nodnslookup -noidentlookup {self.imap_port} {r}/usr/lib/courier/courier/imaplogin \\
    {r}/usr/bin/imapd $MAILDIRPATH) &
+(set -a; prefix=/usr; exec_prefix=/usr; sbindir=/usr/sbin; bindir=/usr/bin
+ . /etc/courier/imapd; . /etc/courier/imapd-ssl; IMAP_TLS=1; unset IMAP_STARTTLS; {tls}
+ exec {r}/usr/sbin/couriertcpd -address=127.0.0.1 -maxprocs=$MAXDAEMONS -maxperip=$MAXPERIP \
+   -nodnslookup -noidentlookup {self.imaps_port} {r}/usr/bin/couriertls -server -tcpd -user=courier \
+   {r}/usr/lib/courier/courier/imaplogin {r}/usr/bin/imapd $MAILDIRPATH) &
 (set -a; prefix=/usr; exec_prefix=/usr; sbindir=/usr/sbin; bindir=/usr/bin; libexecdir=/usr/lib/courier
  . /etc/courier/pop3d; . /etc/courier/pop3d-ssl; POP3_STARTTLS=$POP3DSTARTTLS; {tls}
  exec {r}/usr/sbin/couriertcpd -address=127.0.0.1 -maxprocs=$MAXDAEMONS -maxperip=$MAXPERIP \
@@ -408,7 +426,7 @@ wait
         # libgamin starts /usr/libexec/gam_server (compiled in); without it every APPEND waits ~1 s.
         overlays = {"/usr/libexec": r / "usr/libexec", "/etc": self.etc_overlay()}
         self._spawn(debian.namespace_script(script, self.binds(), overlays), debian.library_env(r))
-        self.wait_ports([self.imap_port, self.pop3_port])
+        self.wait_ports([self.imap_port, self.imaps_port, self.pop3_port])
 
     def session_pids(self) -> list[int]:
         return [
@@ -475,7 +493,8 @@ service imap-login {{
     port = {self.imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    port = {self.imaps_port}
+    ssl = yes
   }}
 }}
 service pop3-login {{

@@ -168,3 +168,21 @@ def greeting_ms(port: int) -> float:
         with contextlib.suppress(OSError):
             s.recv(4096)
     return dt * 1000
+
+
+def tls_greeting_ms(port: int) -> float:
+    """Connect, complete the TLS handshake (implicit TLS), and read the first byte of the greeting."""
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    t0 = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw, ctx.wrap_socket(raw) as s:
+        if not s.recv(1):
+            raise ProtocolError("closed before the greeting")
+        dt = time.perf_counter() - t0
+        s.sendall(b"a LOGOUT\r\n")
+        with contextlib.suppress(OSError):
+            s.recv(4096)
+    return dt * 1000
