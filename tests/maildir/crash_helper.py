@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import sys
 
 from courier.maildir import MaildirSettings, open_store
@@ -47,7 +48,11 @@ def writer(md: str, journal: str, seed: int) -> None:
         else:
             for m in mb.messages():
                 if "\\Deleted" in m.flags:
-                    _log(fd, f"P {m.uid}")
+                    # The id too: a delivery can be numbered, deleted and expunged between two
+                    # of the test's checks, so the test never learns its UID.
+                    with mb.open_message(m.uid) as f:
+                        found = re.search(rb"id=(\S+)", f.read())
+                    _log(fd, f"P {m.uid} {found.group(1).decode() if found else '-'}")
             mb.expunge()
 
 

@@ -108,6 +108,7 @@ def _check(
         # Everything the journal says was stored is there, unless it was about to be expunged.
         stored: dict[str, int | None] = {}
         doomed: set[int] = set()
+        doomed_ids: set[str] = set()
         for line in journal.read_text().splitlines():
             kind, *rest = line.split()
             if kind == "A":
@@ -116,11 +117,14 @@ def _check(
                 stored[rest[0]] = None
             elif kind == "P":
                 doomed.add(int(rest[0]))
+                doomed_ids.update(rest[1:2])
         for ident, uid in stored.items():
             if ident in seen_ids:
                 if uid is not None:
                     assert uid_of_key[seen_ids[ident]] == uid, f"APPENDUID {uid} of {ident} not kept"
                 continue
+            if ident in doomed_ids:
+                continue  # expunged on purpose
             gone_uid = (
                 uid
                 if uid is not None
