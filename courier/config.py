@@ -414,6 +414,20 @@ def as_int(values: Mapping[str, str], name: str, default: int, where: str = "") 
         raise ConfigError(f"{where or 'config'}: {name}={raw!r} is not a whole number") from exc
 
 
+def as_seconds(values: Mapping[str, str], name: str, default: float, where: str = "") -> float:
+    """A delay in seconds, 0 to 3600 (fractions allowed: tests shorten the login delay)."""
+    raw = values.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        v = float(raw)
+    except ValueError:
+        raise ConfigError(f"{where or 'config'}: {name}={raw!r} is not a number of seconds") from None
+    if not 0 <= v <= 3600:
+        raise ConfigError(f"{where or 'config'}: {name}={raw!r} must be between 0 and 3600 seconds")
+    return v
+
+
 def as_bool(values: Mapping[str, str], name: str, default: bool) -> bool:
     raw = values.get(name, "").strip().lower()
     if raw == "":

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from courier.config import DEFAULT_CONFIG_DIR, ConfigError, as_bool, as_int, read_chain
+from courier.config import DEFAULT_CONFIG_DIR, ConfigError, as_bool, as_int, as_seconds, read_chain
 from courier.maildir.settings import MaildirSettings, settings_from_config
 
 #: What Courier's imapd uses when IMAP_CAPABILITY is not set at all.
@@ -103,7 +103,7 @@ def settings_from(values: Mapping[str, str], config_dir: Path = DEFAULT_CONFIG_D
         keywords=maildir.keywords != 0,
         maildirpath=values.get("MAILDIRPATH", "").strip() or "Maildir",
         service=values.get("AUTHSERVICE", "").strip() or "imap",
-        login_delay=_seconds(values, "IMAP_LOGIN_DELAY", 5.0, where),
+        login_delay=as_seconds(values, "IMAP_LOGIN_DELAY", 5.0, where),
         defdomain=values.get("DEFDOMAIN", "").strip(),
         mailbox_sanity_check=as_bool(values, "IMAP_MAILBOX_SANITY_CHECK", True),
         tls_values=tuple(sorted((k, v) for k, v in values.items() if k.startswith("TLS_"))),
@@ -116,19 +116,6 @@ def store_settings(settings: ImapSettings, quota: str | None) -> MaildirSettings
     from dataclasses import replace
 
     return replace(settings.maildir, quota=quota or None)
-
-
-def _seconds(values: Mapping[str, str], name: str, default: float, where: str) -> float:
-    raw = values.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        v = float(raw)
-    except ValueError:
-        raise ConfigError(f"{where}: {name}={raw!r} is not a number of seconds") from None
-    if not 0 <= v <= 3600:
-        raise ConfigError(f"{where}: {name}={raw!r} must be between 0 and 3600 seconds")
-    return v
 
 
 def load(

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from courier.config import DEFAULT_CONFIG_DIR, ConfigError, as_bool, read_chain
+from courier.config import DEFAULT_CONFIG_DIR, as_bool, as_seconds, read_chain
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,23 +60,10 @@ def from_values(values: Mapping[str, str], config_dir: Path, tls_port: bool) -> 
         log_deletions=as_bool(values, "POP3_LOG_DELETIONS", False),
         maildirpath=values.get("MAILDIRPATH", "") or "Maildir",
         authservice=services,
-        login_delay=_seconds(values, "POP3_LOGIN_DELAY", 5.0, config_dir / "pop3d"),
+        login_delay=as_seconds(values, "POP3_LOGIN_DELAY", 5.0, str(config_dir / "pop3d")),
         defdomain=values.get("DEFDOMAIN", "").strip(),
         tls_values=tuple(sorted((k, v) for k, v in values.items() if k.startswith("TLS_"))),
     )
-
-
-def _seconds(values: Mapping[str, str], name: str, default: float, where: Path) -> float:
-    raw = values.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        v = float(raw)
-    except ValueError:
-        raise ConfigError(f"{where}: {name}={raw!r} is not a number of seconds") from None
-    if not 0 <= v <= 3600:
-        raise ConfigError(f"{where}: {name}={raw!r} must be between 0 and 3600 seconds")
-    return v
 
 
 def load(config_dir: Path | str = DEFAULT_CONFIG_DIR, *, tls_port: bool = False) -> Pop3Settings:
