@@ -131,12 +131,16 @@ def main(argv: list[str] | None = None) -> int:
         conn.flush()
         from pathlib import Path
 
-        from courier.imap.settings import store_settings
-        from courier.maildir import open_store
+        from courier.auth.info import parse_options
+        from courier.imap.settings import open_account_store
 
         try:
-            # authlib hands the account's quota to the program it starts in MAILDIRQUOTA
-            store = open_store(maildir, store_settings(settings, os.environ.get("MAILDIRQUOTA")))
+            # authlib hands the account's quota to the program it starts in MAILDIRQUOTA,
+            # its options in OPTIONS
+            store = open_account_store(
+                settings, maildir, preauth_user, os.environ.get("MAILDIRQUOTA"),
+                parse_options(os.environ.get("OPTIONS", "")),
+            )  # fmt: skip
         except OSError as exc:
             conn.writer.status("*", "BYE", "Unable to open maildir")
             conn.flush()

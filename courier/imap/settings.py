@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from courier.config import DEFAULT_CONFIG_DIR, ConfigError, as_bool, as_int, as_seconds, read_chain
 from courier.maildir.settings import MaildirSettings, settings_from_config
+
+if TYPE_CHECKING:
+    from courier.maildir.namespace import NamespaceStore
 
 #: What Courier's imapd uses when IMAP_CAPABILITY is not set at all.
 BUILTIN_CAPABILITY = "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE QUOTA IDLE"
@@ -36,6 +40,8 @@ _NAMES = (
     "IMAP_LOGIN_DELAY",
     "IMAP_MAILBOX_SANITY_CHECK",
     "DEFDOMAIN",
+    "IMAP_SHAREDINDEXFILE",
+    "IMAP_SHAREDMUNGENAMES",
 )
 
 
@@ -59,6 +65,8 @@ class ImapSettings:
     login_delay: float = 5.0  # IMAP_LOGIN_DELAY: seconds before a failed login is answered
     defdomain: str = ""
     mailbox_sanity_check: bool = True
+    shared_index: str = ""  # IMAP_SHAREDINDEXFILE: index of #shared. (unset: no virtual shared folders)
+    shared_munge: bool = False  # IMAP_SHAREDMUNGENAMES: "." and "/" in index names as \: and \;
     # The TLS_* variables, for courier.tls (imported only when a session uses TLS).
     tls_values: tuple[tuple[str, str], ...] = ()
     #: The store's settings (IMAP_KEYWORDS, IMAP_USELOCKS, IMAP_TRASHFOLDERNAME, IMAP_UMASK,
@@ -106,6 +114,8 @@ def settings_from(values: Mapping[str, str], config_dir: Path = DEFAULT_CONFIG_D
         login_delay=as_seconds(values, "IMAP_LOGIN_DELAY", 5.0, where),
         defdomain=values.get("DEFDOMAIN", "").strip(),
         mailbox_sanity_check=as_bool(values, "IMAP_MAILBOX_SANITY_CHECK", True),
+        shared_index=values.get("IMAP_SHAREDINDEXFILE", "").strip(),
+        shared_munge=as_bool(values, "IMAP_SHAREDMUNGENAMES", False),
         tls_values=tuple(sorted((k, v) for k, v in values.items() if k.startswith("TLS_"))),
         maildir=maildir,
     )
@@ -116,6 +126,26 @@ def store_settings(settings: ImapSettings, quota: str | None) -> MaildirSettings
     from dataclasses import replace
 
     return replace(settings.maildir, quota=quota or None)
+
+
+def open_account_store(
+    settings: ImapSettings, maildir: str, user: str, quota: str | None, options: Mapping[str, str]
+) -> NamespaceStore:
+    """The login's store: its maildir plus the shared namespaces its account options allow
+    (``sharedgroup``, ``disableshared``, ``group`` for ACL group identifiers)."""
+    from courier.maildir import open_store
+    from courier.maildir.acl import Identity
+    from courier.maildir.namespace import NamespaceStore, SharedSettings
+
+    personal = open_store(maildir, store_settings(settings, quota))
+    personal.owner = user
+    disabled = options.get("disableshared", "") not in ("", "0")
+    group = options.get("group", "")
+    groups = frozenset(g for g in group.split(",") if g) if group else frozenset()
+    who = Identity(user, groups, "administrators" in groups)
+    index = settings.shared_index + options.get("sharedgroup", "") if settings.shared_index else ""
+    shared = SharedSettings(index_file=index, complex_names=settings.shared_munge, disabled=disabled)
+    return NamespaceStore(personal, who, shared)
 
 
 def load(

@@ -63,8 +63,6 @@ class SpoolFile:
 
 
 def _target(s: Session, name: str) -> None:
-    if name != "INBOX" and not name.startswith("INBOX."):
-        raise No("Must create mailbox before append", "TRYCREATE")
     if not s.require_store().exists(name):
         raise No("Must create mailbox before append", "TRYCREATE")
 

@@ -81,11 +81,10 @@ def finish_login(s: Session, authtype: str, authdata: bytes, user: str | None) -
         s.w.status("*", "BYE", exc.client_message)
         s.closed = True
         return None
-    from courier.imap.settings import store_settings
-    from courier.maildir import open_store
+    from courier.imap.settings import open_account_store
 
     try:
-        store = open_store(maildir, store_settings(s.settings, info.quota))
+        store = open_account_store(s.settings, maildir, info.address, info.quota, info.options)
     except Exception as exc:  # a broken maildir must not look like a bad password
         log.error(f"cannot open {maildir} for {log.clean(info.address)}: {exc}")
         s.w.status("*", "BYE", "Unable to open the mailbox.")

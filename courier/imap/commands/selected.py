@@ -21,8 +21,6 @@ def _open(s: Session, a: Args, readonly: bool) -> Result:
     a.end()
     store = s.require_store()
     s.deselect()
-    if name != "INBOX" and not name.startswith("INBOX."):
-        raise No(NO_SUCH)
     try:
         mailbox = store.open(name, readonly=readonly)
     except (NoSuchFolder, InvalidName):
@@ -35,7 +33,7 @@ def _open(s: Session, a: Args, readonly: bool) -> Result:
     s.w.untagged(len(view.recent), Atom("RECENT"))
     s.w.status("*", "OK", "Ok", Code("UIDVALIDITY", (mailbox.uidvalidity,)))
     s.w.status("*", "OK", "Predicted next UID", Code("UIDNEXT", (mailbox.uidnext,)))
-    return Result("Ok", Code("READ-ONLY" if readonly else "READ-WRITE"))
+    return Result("Ok", Code("READ-ONLY" if mailbox.readonly else "READ-WRITE"))
 
 
 @command("SELECT", AUTH)
@@ -174,8 +172,6 @@ def copy(s: Session, tag: str, a: Args, uid: bool) -> Result:
     target = a.mailbox()
     a.end()
     store = s.require_store()
-    if target != "INBOX" and not target.startswith("INBOX."):
-        raise No("Mailbox does not exist.", "TRYCREATE")
     if not store.exists(target):
         raise No("Mailbox does not exist.", "TRYCREATE")
     if not uid:
