@@ -656,7 +656,7 @@ class MaildirFolder:
         if not os.path.isdir(os.path.join(dest_path, "cur")):
             raise NoSuchFolder("Mailbox does not exist.", code="TRYCREATE")
         same = os.path.abspath(dest_path) == os.path.abspath(self.path)
-        dest = self._writer() if same else FolderWriter(dest_store, dest_path, dest_store.settings, 0)
+        dest = self._writer() if same else dest_store.writer_for(dest_path)
         tmps: list[TmpMessage] = []
         src_uids: list[int] = []
         sys_flags: list[frozenset[str]] = []

@@ -9,11 +9,11 @@ from dataclasses import replace
 from courier.storage import Changes, MessageInfo, StorageError
 
 from . import sharable
-from .flags import DELETED, SEEN
+from .flags import DELETED, SEEN, make_info
 from .folder import FolderWriter, MaildirFolder, _split_flags
 from .settings import MaildirSettings
 from .store import MaildirStore
-from .tmpfile import write_tmp
+from .tmpfile import TmpMessage, fsync_dir, publish, write_tmp
 
 
 def denied(command: str, name: str, letters: str) -> StorageError:
@@ -79,6 +79,26 @@ class ForeignStore(MaildirStore):
         self.prefix = prefix  # e.g. "#shared.bob"
 
 
+class SharableWriter(FolderWriter):
+    """Adds messages to a sharable folder: into cur/, unnumbered (UIDs belong to each
+    reader's private copy; the folder itself need not be writable, only cur/ and tmp/)."""
+
+    def link_and_number(
+        self,
+        tmps: Sequence[TmpMessage],
+        sys_flags: Sequence[frozenset[str]],
+        kw_flags: Sequence[frozenset[str]],
+    ) -> tuple[list[str], list[str], list[int]]:
+        bases: list[str] = []
+        files: list[str] = []
+        for t in tmps:
+            files.append(publish(t, "cur", make_info(frozenset())))  # flags are the reader's own
+            bases.append(t.base())
+        if self.settings.fsync:
+            fsync_dir(os.path.join(self.path, "cur"))
+        return bases, files, [0] * len(bases)
+
+
 class SharableRoot(MaildirStore):
     """A sharable maildir as a COPY/APPEND target: messages go into its folder, and the UIDs
     reported are those of the user's private copy."""
@@ -90,6 +110,9 @@ class SharableRoot(MaildirStore):
 
     def counts_folder(self, path: str) -> bool:
         return False  # sharable maildirs carry no quota (README.sharedfolders)
+
+    def writer_for(self, path: str) -> FolderWriter:
+        return SharableWriter(self, path, self.settings, 0)
 
     def numbered_as(self, name: str, bases: list[str], uids: list[int]) -> list[int]:
         box = SharableFolder(self.personal, name, self.copy_path, False, self.personal.settings)
@@ -141,13 +164,13 @@ class SharableFolder(MaildirFolder):
         target = self._target()
         sys_flags, kw_flags = _split_flags(flags)
         root = SharableRoot(os.path.dirname(target), self._settings, self.path, self._store)
-        writer = FolderWriter(root, target, root.settings, 0)
+        writer = root.writer_for(target)
         tmp = write_tmp(
             target, chunks, host=self._settings.hostname, fsync=self._settings.fsync, mtime=internaldate
         )
         try:
             # the flags given are this user's: they go on the link, not the shared file
-            bases, _files, _uids = writer.link_and_number([tmp], [frozenset()], [frozenset()])
+            bases, _files, _uids = writer.link_and_number([tmp], [sys_flags], [kw_flags])
         finally:
             tmp.discard()
         self._pending.append(self.refresh_after_sync())

@@ -24,7 +24,7 @@ from . import quota as quotamod
 from . import subscriptions as subs
 from .create import make_maildir
 from .flags import SEEN, info_flags
-from .folder import MaildirFolder
+from .folder import FolderWriter, MaildirFolder
 from .lock import FolderLock
 from .names import UniqueName, size_from_name, split_name
 from .settings import MaildirSettings
@@ -56,6 +56,10 @@ class MaildirStore:
         if self.router is not None:
             return self.router(name)
         return self, self.folder_dir(name)
+
+    def writer_for(self, path: str) -> FolderWriter:
+        """What adds messages to the folder at ``path`` of this store (a COPY target)."""
+        return FolderWriter(self, path, self.settings, 0)
 
     def numbered_as(self, name: str, bases: list[str], uids: list[int]) -> list[int]:
         """The UIDs that messages written by a COPY to ``name`` have there (the same here)."""
