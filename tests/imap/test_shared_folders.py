@@ -166,6 +166,7 @@ def test_virtual_shared_folder_rights(tmp_path: Path, one_uid: tuple[int, int]) 
         no(bob.expunge())
         no(bob.append('"#shared.alice.Projects"', "", None, MSG))
         no(bob.delete('"#shared.alice.Projects"'))
+        ok(bob.close())  # the failed DELETE left the folder selected
         assert len(os.listdir(s.maildir("alice") / ".Projects" / "cur")) == 1
 
         set_acl(s.maildir("alice"), "INBOX.Projects", [("owner", ALL_RIGHTS), ("user=bob", "lrswite")])

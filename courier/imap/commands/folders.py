@@ -59,7 +59,7 @@ def delete(s: Session, tag: str, a: Args, uid: bool) -> Result:
     if name == "INBOX":
         raise No("Cannot delete this folder.")
     store = s.require_store()
-    if s.view is not None and s.view.mailbox.name == name:
+    if s.view is not None and s.view.mailbox.name == name and not is_shared(name):
         s.deselect()
     try:
         store.delete(name)
@@ -67,6 +67,8 @@ def delete(s: Session, tag: str, a: Args, uid: bool) -> Result:
         raise No(NO_SUCH) from None
     except InvalidName:
         raise No(NO_SUCH) from None
+    if s.view is not None and s.view.mailbox.name == name:  # a shared folder, once its rights allowed it
+        s.deselect()
     return Result("Folder deleted.")
 
 
