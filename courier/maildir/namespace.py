@@ -15,7 +15,7 @@ the shared index or the sharable maildirs listed for this account.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -276,6 +276,30 @@ class NamespaceStore:
                 uidvalidity=box.uidvalidity,
                 unseen=sum(1 for m in msgs if "\\Seen" not in m.flags),
             )
+        finally:
+            box.close()
+
+    def append(
+        self,
+        name: str,
+        chunks: Iterable[bytes],
+        flags: frozenset[str] = frozenset(),
+        internaldate: float | None = None,
+    ) -> tuple[int, int]:
+        k = kind(name)
+        if k == "personal":
+            return self.personal.append(name, chunks, flags, internaldate)
+        from .sharedfolders import allowed_flags, denied
+
+        if k == "virtual":
+            store, inner = self._require_virtual(name)
+            rights = self._rights_on(store, inner)
+            if "i" not in rights:
+                raise denied("APPEND", name, "i")
+            return store.append(inner, chunks, allowed_flags(flags, rights), internaldate)
+        box = self.open(name)
+        try:
+            return box.uidvalidity, box.append(chunks, flags, internaldate)
         finally:
             box.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from courier.storage import (
     AclSource,
@@ -59,7 +59,7 @@ class MaildirStore:
 
     def writer_for(self, path: str) -> FolderWriter:
         """What adds messages to the folder at ``path`` of this store (a COPY target)."""
-        return FolderWriter(self, path, self.settings, 0)
+        return FolderWriter(self, path, self.settings, 0, number_waiting=True)
 
     def numbered_as(self, name: str, bases: list[str], uids: list[int]) -> list[int]:
         """The UIDs that messages written by a COPY to ``name`` have there (the same here)."""
@@ -139,6 +139,21 @@ class MaildirStore:
             return MaildirFolder(self, layout.canonical(name), path, readonly, self.settings)
         except PermissionError as exc:
             raise StorageError(f"Permission denied: {exc.filename or path}") from None
+
+    def append(
+        self,
+        name: str,
+        chunks: Iterable[bytes],
+        flags: frozenset[str] = frozenset(),
+        internaldate: float | None = None,
+    ) -> tuple[int, int]:
+        """Store a message in a folder that is not open: (uidvalidity, uid), without scanning it."""
+        path = self.folder_dir(name)
+        if not os.path.isdir(os.path.join(path, "cur")):
+            raise NoSuchFolder("Mailbox does not exist.", code="TRYCREATE")
+        writer = FolderWriter(self, path, self.settings, 0, number_waiting=True)
+        uid = writer.append(chunks, flags, internaldate)[2]
+        return writer.uidvalidity, uid
 
     def status(self, name: str) -> FolderStatus:
         """Counts without touching the folder (as Courier: no new -> cur, no numbering)."""
