@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
+import os
 
-from courier.config import DEFAULT_CONFIG_DIR, ConfigError, as_bool, as_int, as_seconds, read_chain
+from courier.config import ConfigError, as_bool, as_int, as_seconds, read_chain
+from courier.frozen import Frozen
 from courier.maildir.settings import MaildirSettings, settings_from_config
 
+TYPE_CHECKING = False  # not typing's: read before every greeting
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from courier.maildir.namespace import NamespaceStore
 
 #: What Courier's imapd uses when IMAP_CAPABILITY is not set at all.
@@ -29,6 +30,7 @@ _NAMES = (
     "IMAP_OBSOLETE_CLIENT",
     "IMAP_UMASK",
     "IMAP_ID_FIELDS",
+    "IMAP_ACL",
     "IMAP_MAXMSGSIZE",
     "IMAP_AUTOLOGOUT",
     "IMAP_KEYWORDS",
@@ -45,9 +47,8 @@ _NAMES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ImapSettings:
-    config_dir: Path = DEFAULT_CONFIG_DIR
+class ImapSettings(Frozen):
+    config_dir: str = "/etc/courier"
     capability: str = BUILTIN_CAPABILITY
     capability_tls: str = BUILTIN_CAPABILITY + " AUTH=PLAIN"
     starttls: bool = False  # offer STARTTLS on the plain port (IMAPDSTARTTLS)
@@ -57,6 +58,7 @@ class ImapSettings:
     obsolete_client: bool = False
     umask: int = 0o022
     id_fields: int = 0  # IMAP_ID_FIELDS: 0 = no ID command
+    acl: bool = False  # IMAP_ACL: advertise ACL ACL2=UNION (the ACL commands work either way)
     max_message: int = 100 * 1024 * 1024  # IMAP_MAXMSGSIZE: largest APPEND accepted
     autologout: float = 1800.0  # IMAP_AUTOLOGOUT: idle seconds before BYE (RFC 3501: >= 30 min)
     keywords: bool = True
@@ -71,11 +73,11 @@ class ImapSettings:
     tls_values: tuple[tuple[str, str], ...] = ()
     #: The store's settings (IMAP_KEYWORDS, IMAP_USELOCKS, IMAP_TRASHFOLDERNAME, IMAP_UMASK,
     #: IMAP_TRASHQUOTA); the account's quota is filled in at login.
-    maildir: MaildirSettings = field(default_factory=MaildirSettings)
+    maildir: MaildirSettings = MaildirSettings()
 
 
-def settings_from(values: Mapping[str, str], config_dir: Path = DEFAULT_CONFIG_DIR) -> ImapSettings:
-    where = str(config_dir / "imapd")
+def settings_from(values: Mapping[str, str], config_dir: str = "/etc/courier") -> ImapSettings:
+    where = os.path.join(config_dir, "imapd")
     cap = values.get("IMAP_CAPABILITY", "").strip() or BUILTIN_CAPABILITY
     cap_tls = values.get("IMAP_CAPABILITY_TLS", "").strip() or cap + " AUTH=PLAIN"
     umask_raw = values.get("IMAP_UMASK", "").strip() or "022"
@@ -106,6 +108,7 @@ def settings_from(values: Mapping[str, str], config_dir: Path = DEFAULT_CONFIG_D
         obsolete_client=as_bool(values, "IMAP_OBSOLETE_CLIENT", False),
         umask=umask,
         id_fields=as_int(values, "IMAP_ID_FIELDS", 0, where),
+        acl=as_bool(values, "IMAP_ACL", False),
         max_message=maxmsg,
         autologout=float(autologout),
         keywords=maildir.keywords != 0,
@@ -123,37 +126,36 @@ def settings_from(values: Mapping[str, str], config_dir: Path = DEFAULT_CONFIG_D
 
 def store_settings(settings: ImapSettings, quota: str | None) -> MaildirSettings:
     """The store's settings for one account (``quota``: authlib's, e.g. "1000000S,100C")."""
-    from dataclasses import replace
-
-    return replace(settings.maildir, quota=quota or None)
+    return settings.maildir.replace(quota=quota or None)
 
 
 def open_account_store(
-    settings: ImapSettings, maildir: str, user: str, quota: str | None, options: Mapping[str, str]
+    settings: ImapSettings, maildir: str, user: str, quota: str | None, options: str
 ) -> NamespaceStore:
-    """The login's store: its maildir plus the shared namespaces its account options allow
-    (``sharedgroup``, ``disableshared``, ``group`` for ACL group identifiers)."""
+    """The login's store: its maildir plus the shared namespaces its authlib OPTIONS allow
+    (``sharedgroup``, ``disableshared``; ``group=`` for ACL group identifiers)."""
+    from courier.auth.info import parse_options
     from courier.maildir import open_store
     from courier.maildir.acl import Identity
     from courier.maildir.namespace import NamespaceStore, SharedSettings
 
     personal = open_store(maildir, store_settings(settings, quota))
     personal.owner = user
-    disabled = options.get("disableshared", "") not in ("", "0")
-    group = options.get("group", "")
-    groups = frozenset(g for g in group.split(",") if g) if group else frozenset()
-    who = Identity(user, groups, "administrators" in groups)
-    index = settings.shared_index + options.get("sharedgroup", "") if settings.shared_index else ""
+    opts = parse_options(options)
+    disabled = opts.get("disableshared", "") not in ("", "0")
+    index = settings.shared_index + opts.get("sharedgroup", "") if settings.shared_index else ""
     shared = SharedSettings(index_file=index, complex_names=settings.shared_munge, disabled=disabled)
-    return NamespaceStore(personal, who, shared)
+    return NamespaceStore(personal, Identity.from_options(user, options), shared)
 
 
 def load(
-    config_dir: Path | str = DEFAULT_CONFIG_DIR, tls: bool = False, environ: Mapping[str, str] | None = None
+    config_dir: str | os.PathLike[str] = "/etc/courier",
+    tls: bool = False,
+    environ: Mapping[str, str] | None = None,
 ) -> ImapSettings:
     """Read ``imapd`` and ``imapd-ssl`` in the order Courier's start script for that port does;
     variables set in ``environ`` win, as they do for Courier."""
-    d = Path(config_dir)
+    d = os.fspath(config_dir)
     order = ("imapd", "imapd-ssl") if tls else ("imapd-ssl", "imapd")
     values = read_chain(d, *order)
     if environ:

@@ -46,6 +46,8 @@ LEVEL_ACL = (("anyone", "l"),)
 #: Rights in a sharable folder (Courier's legacy list): read-only, and with write access.
 SHARABLE_RO = "lrsw"
 SHARABLE_RW = "eilrstwx"
+#: The owner of special folders, as Courier names it: no login is, so nobody gets "a" there.
+NOBODY = "vendor=courier.internal"
 #: Rights that make SELECT read-write (Courier: any of them).
 WRITE_RIGHTS = frozenset("iestw")
 
@@ -339,16 +341,16 @@ class NamespaceStore:
         if k == "virtual":
             hit = self._virtual(name)
             if hit is None:
-                return AclSource(None, name, "", LEVEL_ACL)
+                return AclSource(None, name, NOBODY, LEVEL_ACL)
             store, inner = hit
             return AclSource(store.maildir, inner, store.owner)
         if name.count(".") < 2:
-            return AclSource(None, name, "", LEVEL_ACL)
+            return AclSource(None, name, NOBODY, LEVEL_ACL)
         target = self._sharable_target(name)
         if target is None:
             raise NoSuchFolder(NO_MAILBOX)
         letters = SHARABLE_RW if os.access(os.path.join(target, "cur"), os.W_OK) else SHARABLE_RO
-        return AclSource(None, name, "", (("anyone", letters),))
+        return AclSource(None, name, NOBODY, (("anyone", letters),))
 
     # ----- COPY targets -----------------------------------------------------------------------
     def _copy_target(self, name: str) -> tuple[MaildirStore, str]:

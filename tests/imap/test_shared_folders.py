@@ -1,8 +1,8 @@
 """Shared folders over IMAP, with real accounts (authdaemond + userdb) and imaplib on loopback.
 
 Virtual shared folders (``#shared.``): alice and bob are virtual accounts on one system uid
-(Courier's constraint for this kind); what bob may do in alice's folder follows the folder's
-ACL, command by command.  Sharable maildirs (``shared.``): two system uids, filesystem
+(Courier's constraint for this kind); alice grants rights with SETACL, and what bob may do in
+her folder follows them, command by command.  Sharable maildirs (``shared.``): two system uids, filesystem
 permissions decide, and bob's flags stay his own.
 """
 
@@ -26,7 +26,6 @@ import pytest
 from tests.imap.conftest import CAPABILITY, start_imapd
 
 MSG = b"From: alice@example.com\r\nSubject: plans\r\n\r\nthe plans\r\n"
-ALL_RIGHTS = "aceilrstwx"
 
 
 @dataclass
@@ -124,15 +123,6 @@ def select_read_only(m: imaplib.IMAP4, name: str) -> None:
     m.is_readonly = True
 
 
-def set_acl(maildir: Path, folder: str, entries: list[tuple[str, str]]) -> None:
-    """What SETACL writes: the folder's courierimapacl, in Courier's format."""
-    from courier.maildir import acl
-
-    acl.write_acl(str(maildir), folder, [*entries, ("administrators", ALL_RIGHTS)])
-    st = maildir.stat()
-    _chown_tree(maildir, st.st_uid, st.st_gid)
-
-
 @pytest.fixture
 def one_uid(system_user: tuple[str, int, int]) -> tuple[int, int]:
     return system_user[1], system_user[2]
@@ -152,7 +142,7 @@ def test_virtual_shared_folder_rights(tmp_path: Path, one_uid: tuple[int, int]) 
         assert names(bob, "#shared.*") == {}
         assert "Access denied" in no(bob.select('"#shared.alice.Projects"'))
 
-        set_acl(s.maildir("alice"), "INBOX.Projects", [("owner", ALL_RIGHTS), ("user=bob", "lr")])
+        ok(alice.setacl("INBOX.Projects", "bob", "lr"))
         listed = names(bob, "#shared.*")
         assert listed == {
             "#shared.alice": "\\Noselect \\HasChildren",
@@ -169,7 +159,8 @@ def test_virtual_shared_folder_rights(tmp_path: Path, one_uid: tuple[int, int]) 
         ok(bob.close())  # the failed DELETE left the folder selected
         assert len(os.listdir(s.maildir("alice") / ".Projects" / "cur")) == 1
 
-        set_acl(s.maildir("alice"), "INBOX.Projects", [("owner", ALL_RIGHTS), ("user=bob", "lrswite")])
+        ok(alice.setacl("INBOX.Projects", "bob", "lrswite"))
+        assert "user=bob eilrstw\n" in (s.maildir("alice") / ".Projects" / "courierimapacl").read_text()
         ok(bob.select('"#shared.alice.Projects"'))  # now READ-WRITE
         ok(bob.store("1", "+FLAGS", "(\\Seen \\Flagged)"))
         cur = s.maildir("alice") / ".Projects" / "cur"
@@ -205,7 +196,7 @@ def test_sharedgroup_and_disableshared(tmp_path: Path, one_uid: tuple[int, int])
         (s.etc / "team.idx").write_text(f"alice\t{uid}\t{gid}\t{s.homes['alice']}\n")
         alice = s.login("alice")
         ok(alice.create("INBOX.Pub"))
-        set_acl(s.maildir("alice"), "INBOX.Pub", [("owner", ALL_RIGHTS), ("anyone", "lr")])
+        ok(alice.setacl("INBOX.Pub", "anyone", "lr"))
         carol = s.login("carol")
         assert "#shared.team.alice.Pub" in names(carol, "#shared.*")
         assert "#shared.alice.Pub" not in names(carol, "#shared.*")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +30,7 @@ def login_settings(s: Session) -> LoginSettings:
     from courier.login import LoginSettings
 
     if not isinstance(s.login_settings, LoginSettings):
-        rc = read_config(Path(s.settings.config_dir) / "authdaemonrc")
+        rc = read_config(os.path.join(s.settings.config_dir, "authdaemonrc"))
         var = rc.get("authdaemonvar", "").strip() or "/run/courier/authdaemon"
         s.login_settings = LoginSettings(
             authdaemon_socket=str(Path(var) / "socket"),
@@ -81,16 +82,18 @@ def finish_login(s: Session, authtype: str, authdata: bytes, user: str | None) -
         s.w.status("*", "BYE", exc.client_message)
         s.closed = True
         return None
+    from courier.auth.info import format_options
     from courier.imap.settings import open_account_store
 
+    options = format_options(info.options)
     try:
-        store = open_account_store(s.settings, maildir, info.address, info.quota, info.options)
+        store = open_account_store(s.settings, maildir, info.address, info.quota, options)
     except Exception as exc:  # a broken maildir must not look like a bad password
         log.error(f"cannot open {maildir} for {log.clean(info.address)}: {exc}")
         s.w.status("*", "BYE", "Unable to open the mailbox.")
         s.closed = True
         return None
-    s.authenticated(store, Path(maildir), info.address)
+    s.authenticated(store, Path(maildir), info.address, options)
     log.login(info.address, s.remote[0], s.remote[1], "IMAP")
     return Result("LOGIN Ok.")
 
