@@ -136,9 +136,11 @@ class Summaries:
         return self._cache is not None and self._cache.dirty
 
     def save(self, live: list[MessageInfo]) -> None:
-        """Write what was added (dropping expunged messages); a failure only costs a re-parse."""
+        """Write what this command parsed, dropping expunged messages' records; a failure only
+        costs a re-parse.  Nothing is written (or even compared) when nothing was parsed: an
+        expunged message's record is harmless until the next save (its key never comes back)."""
         self._last = None
-        if self._cache is not None:
+        if self._cache is not None and self._cache.dirty:
             self._cache.save(keep=[m.key for m in live])
 
     def close(self) -> None:
