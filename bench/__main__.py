@@ -64,10 +64,11 @@ def prepare(
     server.prepare()
     corpus.link_into(small, server.maildir, owner)
     for k in range(copies):
-        _folder(server.maildir, f"First{k}", small, owner)
-        _folder(server.maildir, f"Second{k}", small, owner)
+        for name in measure.FIRST_COPIES:
+            _folder(server.maildir, f"{name}{k}", small, owner)
     if big is not None:
-        _folder(server.maildir, "Big", big, owner)
+        for name in measure.BIG_COPIES:
+            _folder(server.maildir, name, big, owner)
 
 
 @contextmanager
