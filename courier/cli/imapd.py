@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             conn.flush()
             sys.stderr.write(f"imapd: cannot open maildir {maildir}: {exc.strerror}\n")
             return 1
-        session.authenticated(store, Path(maildir).absolute(), preauth_user)
+        session.authenticated(store, Path(maildir).absolute(), preauth_user, os.environ.get("OPTIONS", ""))
 
     from courier.imap.commands import load
 

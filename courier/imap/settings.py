@@ -25,6 +25,7 @@ _NAMES = (
     "IMAP_OBSOLETE_CLIENT",
     "IMAP_UMASK",
     "IMAP_ID_FIELDS",
+    "IMAP_ACL",
     "IMAP_MAXMSGSIZE",
     "IMAP_AUTOLOGOUT",
     "IMAP_KEYWORDS",
@@ -51,6 +52,7 @@ class ImapSettings:
     obsolete_client: bool = False
     umask: int = 0o022
     id_fields: int = 0  # IMAP_ID_FIELDS: 0 = no ID command
+    acl: bool = False  # IMAP_ACL: advertise ACL ACL2=UNION (the ACL commands work either way)
     max_message: int = 100 * 1024 * 1024  # IMAP_MAXMSGSIZE: largest APPEND accepted
     autologout: float = 1800.0  # IMAP_AUTOLOGOUT: idle seconds before BYE (RFC 3501: >= 30 min)
     keywords: bool = True
@@ -98,6 +100,7 @@ def settings_from(values: Mapping[str, str], config_dir: Path = DEFAULT_CONFIG_D
         obsolete_client=as_bool(values, "IMAP_OBSOLETE_CLIENT", False),
         umask=umask,
         id_fields=as_int(values, "IMAP_ID_FIELDS", 0, where),
+        acl=as_bool(values, "IMAP_ACL", False),
         max_message=maxmsg,
         autologout=float(autologout),
         keywords=maildir.keywords != 0,

@@ -91,7 +91,9 @@ def finish_login(s: Session, authtype: str, authdata: bytes, user: str | None) -
         s.w.status("*", "BYE", "Unable to open the mailbox.")
         s.closed = True
         return None
-    s.authenticated(store, Path(maildir), info.address)
+    from courier.auth.info import format_options
+
+    s.authenticated(store, Path(maildir), info.address, format_options(info.options))
     log.login(info.address, s.remote[0], s.remote[1], "IMAP")
     return Result("LOGIN Ok.")
 

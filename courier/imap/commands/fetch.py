@@ -66,7 +66,8 @@ def fetch(s: Session, tag: str, a: Args, uid: bool) -> Result:
     summarised = {} if utf8 else _SUMMARY_ITEMS
     needs_file = any(i.name not in _NO_FILE and i.name not in summarised for i in items)
     needs_summary = any(i.name in summarised for i in items)
-    sets_seen = not view.readonly and any(i.sets_seen for i in items)
+    # without the "s" right, reading a message does not mark it \Seen (as Courier)
+    sets_seen = not view.readonly and "s" in s.myrights and any(i.sets_seen for i in items)
     for seq, msg_uid in view.resolve(ranges, uid):
         info = view.info[msg_uid]
         msg: Message | None = None
