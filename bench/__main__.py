@@ -167,6 +167,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             samples: dict[str, list[float]] = {s.name: [] for s in running}
             errors: dict[str, list[str]] = {s.name: [] for s in running}
             counts: dict[str, dict[str, int]] = {s.name: {} for s in running}
+            for srv in running if case.warmup else []:
+                say(f"[{i}/{len(all_cases)}] {case.key}: {srv.name} warm-up")
+                try:
+                    case.run(srv, 0)
+                except Exception as e:
+                    errors[srv.name].append(f"warm-up: {type(e).__name__}: {e}")
             for rep in range(reps):
                 for srv in running:
                     say(f"[{i}/{len(all_cases)}] {case.key}: {srv.name} {rep + 1}/{reps}")

@@ -142,4 +142,7 @@ def test_every_issue_target_has_a_row() -> None:
     }  # fmt: skip
     assert keys["parallel10"].target == ">= 2x Courier, 0 failed"
     assert keys["pss_session"].target == "<= 20 MB"
+    warm = {k for k, c in keys.items() if c.warmup}
+    assert {"session", "envelope", "bodystructure", "search_from", "search_subject"} <= warm
+    assert not warm & {"envelope_first", "bodystructure_first", "select10k_first", "select100k_first"}
     assert "rss_session100k" not in {c.key for c in measure.cases(10.0, 10_000, 0)}
