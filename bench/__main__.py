@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import time
 import traceback
@@ -55,8 +56,8 @@ def _folder(maildir: Path, name: str, source: Path, owner: tuple[int, int]) -> N
 def prepare(
     server: servers.Server, small: Path, big: Path | None, copies: int, owner: tuple[int, int]
 ) -> None:
-    if server.base.exists():
-        shutil.rmtree(server.base)
+    if server.base.exists():  # the last run's maildirs: over a million links, rm is faster than rmtree
+        subprocess.run(["rm", "-rf", "--one-file-system", str(server.base)], check=True)
     server.base.mkdir(parents=True)
     server.home.mkdir()
     os.chown(server.home, *owner)
