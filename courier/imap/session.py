@@ -164,10 +164,13 @@ class Session:
 
     def run(self, spec: Spec, tag: str, args: list[object], uid: bool) -> None:
         try:
-            try:
-                result = spec.handler(self, tag, Args(args, self.w.utf8), uid)
-            finally:
-                self._save_summaries()
+            self._run(spec, tag, args, uid)
+        finally:
+            self._save_summaries()
+
+    def _run(self, spec: Spec, tag: str, args: list[object], uid: bool) -> None:
+        try:
+            result = spec.handler(self, tag, Args(args, self.w.utf8), uid)
         except Bad:
             self._after(spec)
             self._protocol_error(tag)
@@ -195,8 +198,11 @@ class Session:
         self.w.status(tag, result.status, result.text, _code(result.code))
 
     def _save_summaries(self) -> None:
-        """Keep what the command parsed for the next command or session (no-op if nothing new)."""
+        """Keep what the command parsed for the next command or session (no-op if nothing new);
+        the client has its answer first."""
         if self.view is not None:
+            if self.view.summaries.parsed:
+                self.conn.flush()
             self.view.summaries.save(list(self.view.info.values()))
 
     def _after(self, spec: Spec) -> None:
@@ -229,6 +235,7 @@ class Session:
     def deselect(self) -> None:
         if self.view is not None:
             try:
+                self.view.summaries.close()
                 self.view.mailbox.close()
             finally:
                 self.view = None
