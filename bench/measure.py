@@ -340,7 +340,7 @@ def cases(parallel_seconds: float, small: int, big: int) -> list[Case]:
             25,
             10,
             greeting_activate,
-            Goal("floor", "<=", 1.3),
+            Goal("floor", "<=", 1.3, compare="greeting"),
         ),
         Case(
             "greeting_floor",

@@ -70,6 +70,9 @@ def test_floor_and_absolute_targets() -> None:
     assert report.verdict(cases, "greeting") == ("met", 1.2)
     assert report.verdict(cases, "greeting_floor") == ("", None)
     assert report.verdict(cases, "pss") == ("missed", 25)
+    # on the chart, the targets sit where they fall against Courier's figure
+    assert report._goal_vs_courier(cases, "greeting") == pytest.approx(6.5)
+    assert report._goal_vs_courier(cases, "pss") == pytest.approx(20 / 3)
 
 
 def test_activate_row_compares_with_the_launcher_row() -> None:
