@@ -11,7 +11,9 @@ atomically); the session has already become the account by then.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
+
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -6,7 +6,6 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from courier.imap.args import Args, Bad, No, date_time, mailbox_name
 from courier.imap.commands.selected import parse_flags
@@ -15,6 +14,7 @@ from courier.imap.parser import NeedLiteral
 from courier.imap.response import Code
 from courier.imap.table import AUTH, Result, command
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
     from courier.imap.session import Session
 

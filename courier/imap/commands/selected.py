@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from courier.imap.args import Args, Bad, No, SeqSet
 from courier.imap.commands.folders import NO_SUCH
 from courier.imap.parser import Atom as InAtom
@@ -12,6 +10,7 @@ from courier.imap.table import AUTH, SELECTED, Result, State, command
 from courier.imap.view import SYSTEM_ORDER, View
 from courier.storage import InvalidName, NoSuchFolder
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
     from courier.imap.session import Session
 
