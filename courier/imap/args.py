@@ -7,7 +7,12 @@ from courier.mime.mutf7 import MUTF7Error
 from courier.mime.mutf7 import decode as mutf7_decode
 
 # IMAP's month names are English whatever the locale (calendar.month_abbr follows it).
-MONTHS = {m: i + 1 for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())}
+MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    )
+}
 SeqSet = list[tuple[int | None, int | None]]
 
 # re and calendar are imported by the date parsers that need them (SEARCH, APPEND), not by
