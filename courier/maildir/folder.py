@@ -17,7 +17,6 @@ import errno
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, BinaryIO
 
 from courier.storage import (
     Changes,
@@ -37,7 +36,10 @@ from .names import UniqueName, size_from_name, sort_key, split_name
 from .settings import MaildirSettings
 from .tmpfile import TmpMessage, publish, write_tmp
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
+    from typing import BinaryIO
+
     from .store import MaildirStore
 
 _flagsets: dict[frozenset[str], frozenset[str]] = {}
