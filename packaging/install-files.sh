@@ -12,6 +12,10 @@ init=$(find "$DEST" -path '*/courier/__init__.py' | head -n 1)
 [ -n "$init" ] || { echo "install-files: install the Python package into $DEST first" >&2; exit 1; }
 PYDIR=${init%/courier/__init__.py}
 PYDIR=${PYDIR#"$DEST"}
+# pybuild installs into python3.X/dist-packages; dh_python3 then moves it to python3/.
+if [ "$FLAVOUR" = deb ]; then
+    PYDIR=$(echo "$PYDIR" | sed 's|^/usr/lib/python3\.[0-9]*/dist-packages$|/usr/lib/python3/dist-packages|')
+fi
 grep -v -e '^#' -e '^ *$' packaging/layout.txt | while read -r prog dir _pkg; do
     [ -f "bin/$prog" ] || { echo "install-files: bin/$prog is listed in packaging/layout.txt but missing" >&2; exit 1; }
     name=$prog
