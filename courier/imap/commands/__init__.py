@@ -12,7 +12,7 @@ TYPE_CHECKING = False  # not typing's: on every connection's path
 if TYPE_CHECKING:
     from courier.imap.table import Spec
 
-MODULES = ("append", "auth", "basic", "fetch", "folders", "idle", "quota", "search", "selected")
+MODULES = ("acl", "append", "auth", "basic", "fetch", "folders", "idle", "quota", "search", "selected")
 
 #: Which module registers each command.  A command not listed here (a new module's) is
 #: still found: ``find`` then imports every module.
@@ -25,6 +25,7 @@ WHERE = {
     ),
     **dict.fromkeys(("GETQUOTAROOT", "GETQUOTA", "SETQUOTA"), "quota"),
     **dict.fromkeys(("SEARCH", "SORT", "THREAD"), "search"),
+    **dict.fromkeys(("GETACL", "SETACL", "DELETEACL", "LISTRIGHTS", "MYRIGHTS", "ACL"), "acl"),
     "APPEND": "append",
     "FETCH": "fetch",
     "IDLE": "idle",
