@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from courier.frozen import dataclass
 from courier.storage import (
     AclSource,
     FolderInfo,
@@ -34,6 +33,7 @@ from . import subscriptions as subs
 from .folder import MaildirFolder
 from .store import NO_MAILBOX, MaildirStore
 
+TYPE_CHECKING = False  # not typing's: imported at every login
 if TYPE_CHECKING:
     from .acl import Identity
     from .sharedfolders import ForeignStore

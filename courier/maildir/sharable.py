@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from collections.abc import Iterator
 
 from courier.storage import InvalidName
@@ -162,7 +161,10 @@ def subscribe(maildir: str, name: str, folder: str, system_list: str = SYSTEM_LI
             if not os.path.isdir(os.path.join(path, "cur")):  # someone else made it meanwhile: fine
                 raise
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if os.path.lexists(scratch):
+            import shutil  # only on failure (shutil's imports are costly)
+
+            shutil.rmtree(scratch, ignore_errors=True)
     return path
 
 
@@ -173,6 +175,8 @@ def unsubscribe(maildir: str, name: str, folder: str) -> bool:
         return False
     scratch = os.path.join(os.path.dirname(path), "." + UniqueName.new().tmp())
     os.rename(path, scratch)
+    import shutil  # not at module level: it imports zlib, bz2 and lzma
+
     shutil.rmtree(scratch, ignore_errors=True)
     with contextlib.suppress(OSError):
         os.rmdir(os.path.dirname(path))  # the last folder of that maildir: remove its level too

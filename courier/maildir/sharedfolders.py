@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 
+from courier.frozen import replace
 from courier.storage import Changes, MessageInfo, StorageError
 
 from . import sharable
@@ -74,7 +75,7 @@ class ForeignStore(MaildirStore):
     our IMAP names (``#shared.bob.Sent``) to its own (``INBOX.Sent``)."""
 
     def __init__(self, maildir: str, settings: MaildirSettings, prefix: str) -> None:
-        super().__init__(maildir, settings.replace(quota=None))
+        super().__init__(maildir, replace(settings, quota=None))
         self.prefix = prefix  # e.g. "#shared.bob"
 
 
@@ -103,7 +104,7 @@ class SharableRoot(MaildirStore):
     reported are those of the user's private copy."""
 
     def __init__(self, root: str, settings: MaildirSettings, copy_path: str, personal: MaildirStore) -> None:
-        super().__init__(root, settings.replace(quota=None))
+        super().__init__(root, replace(settings, quota=None))
         self.copy_path = copy_path
         self.personal = personal
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from courier.frozen import dataclass
 
 #: How deep ``group`` lines may nest.  Courier follows them without limit (a loop between
 #: two index files never ends); we stop here.
