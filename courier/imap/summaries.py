@@ -13,10 +13,9 @@ become the account by then.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from courier.imap.response import Spaced, wire
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
     from courier.mime.cache import SummaryCache
     from courier.mime.summary import Summary
