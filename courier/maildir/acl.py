@@ -19,7 +19,8 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+
+from courier.frozen import dataclass  # dataclasses costs every session that SELECTs
 
 ACL_FILE = "courierimapacl"
 HIER_DIR = "courierimaphieracl"
