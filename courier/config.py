@@ -402,6 +402,8 @@ def parse_text(text: str, path: str | os.PathLike[str], env: Mapping[str, str] |
         lineno = i + 1
         line = physical[i]
         i += 1
+        if not line or (line[0] == "#" and not line.startswith("##NAME:")):
+            continue  # blank or comment (most of a .dist file): a comment never continues a line
         # Backslash continuation joins physical lines (outside single quotes, as sh does).
         more, quote, prev = _scan(line, "", " ")
         while more and i < len(physical):
