@@ -34,7 +34,8 @@ class Index:
 def load(folder: str) -> Index | None:
     try:
         with open(os.path.join(folder, INDEX), "rb") as fh:
-            data = marshal.load(fh)
+            # loads(read()): marshal.load(file) reads object by object, 10x slower
+            data = marshal.loads(fh.read())
     except (OSError, EOFError, ValueError, TypeError):
         return None
     try:
