@@ -34,8 +34,7 @@ class Index:
 def load(folder: str) -> Index | None:
     try:
         with open(os.path.join(folder, INDEX), "rb") as fh:
-            # loads(read()): marshal.load(file) reads object by object, 10x slower
-            data = marshal.loads(fh.read())
+            data = marshal.loads(fh.read())  # load(fh) reads piecemeal: 10x slower
     except (OSError, EOFError, ValueError, TypeError):
         return None
     try:

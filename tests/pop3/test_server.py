@@ -18,7 +18,7 @@ _SEND = re.compile(r"(?:sendto|write|sendmsg)\((\d+), .*?, (\d+)(?:, .*)?\) += (
 
 
 def _message(lines: int) -> bytes:
-    body = b"".join(b".dot-stuffed line %d\n" % i if i % 7 == 0 else b"line %d of the body\n" % i for i in range(lines))
+    body = b"".join(b".stuffed %d\n" % i if i % 7 == 0 else b"line %d of a body\n" % i for i in range(lines))
     return b"Subject: big\nFrom: a@example.com\n\n" + body + b".\n..\n"
 
 
