@@ -431,7 +431,7 @@ class MaildirFolder:
     def message_stat(self, uid: int) -> tuple[str, os.stat_result]:
         m = self._msgs[self._index(uid)]
         sub, fn = self._location(m)
-        path = os.path.join(self.path, sub, fn)
+        path = f"{self.path}/{sub}/{fn}"  # os.path.join costs as much as the stat here
         try:
             return path, os.stat(path)
         except FileNotFoundError:

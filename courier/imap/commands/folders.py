@@ -41,18 +41,34 @@ def create(s: Session, tag: str, a: Args, uid: bool) -> Result:
         # a trailing separator announces a hierarchy level: nothing to create on disk
         check_name(name.rstrip("."))
         _may_create_in(s, name.rstrip("."), shown.rstrip("."), "CREATE")
-        rights.myrights(s, name.rstrip("."))  # Courier saves the level's inherited ACL
         return Result(f'"{_quote_text(shown)}" created.')
     check_name(name)
     _may_create_in(s, name, shown, "CREATE")
+    # a hierarchy level that becomes a folder takes its ACL along (as Courier)
+    level = _level_acl(s, name) if _has_children(s, name) else None
     try:
         store.create(name)
     except FolderExists:
         raise No("Cannot create this folder.") from None
     except InvalidName:
         raise InvalidMailboxName() from None
-    rights.myrights(s, name)  # the new folder's ACL: its own, or its parent's copied in
+    if level is not None:
+        with contextlib.suppress(acl.AclError, OSError):
+            acl.write_acl(level[1], level[2], level[0])
+    rights.myrights(s, name)  # saves the parent's ACL for the folder if it has none
     return Result(f'"{_quote_text(shown)}" created.')
+
+
+def _level_acl(s: Session, name: str) -> tuple[acl.Entries, str, str] | None:
+    """A hierarchy level's ACL and where it lives, removed from disk (to be written back)."""
+    try:
+        entries, src = rights.entries(s, name)
+    except (acl.AclError, StorageError):
+        return None
+    if src.maildir is None:
+        return None
+    acl.delete_acl(src.maildir, src.folder)
+    return entries, src.maildir, src.folder
 
 
 def _may_create_in(s: Session, name: str, shown: str, cmd: str) -> None:
