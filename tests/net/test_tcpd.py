@@ -234,6 +234,7 @@ PRELOADED = ["--preload", "tests.net.greeter"]
 
 def test_preloaded_program_gets_a_fresh_process_per_connection(tcpd: Callable[..., Tcpd]) -> None:
     t = tcpd(*PRELOADED, program=["greeter"])
+    launcher = _socket_inodes(t.proc.pid)  # listener and signal pipe, before any connection
     socks = [t.connect() for _ in range(3)]
     hellos = [greeting(s) for s in socks]
     pids = {int(h["pid"]) for h in hellos}
@@ -242,7 +243,6 @@ def test_preloaded_program_gets_a_fresh_process_per_connection(tcpd: Callable[..
         assert h["ip"] == "127.0.0.1" and int(h["port"]) == s.getsockname()[1]
         assert h["fd0sock"] == "1" and f"TCPREMOTEPORT={h['port']}" in h["env"]
     # none of the launcher's sockets (listener, signal pipe) is left open in a child
-    launcher = _socket_inodes(t.proc.pid)
     for pid in pids:
         assert not _socket_inodes(pid) & launcher
     socks[1].sendall(b"over there\r\n")
