@@ -13,7 +13,8 @@ Handlers build responses from plain values and never write protocol text:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+
+from courier.frozen import dataclass
 
 
 class Atom(str):

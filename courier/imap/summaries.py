@@ -13,10 +13,9 @@ become the account by then.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from courier.imap.response import Spaced, wire
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
     from courier.mime.cache import SummaryCache
     from courier.mime.summary import Summary
@@ -140,8 +139,10 @@ class Summaries:
         costs a re-parse.  Nothing is written (or even compared) when nothing was parsed: an
         expunged message's record is harmless until the next save (its key never comes back)."""
         self._last = None
-        if self._cache is not None and self._cache.dirty:
-            self._cache.save(keep=[m.key for m in live])
+        if self._cache is not None:
+            if self._cache.dirty:
+                self._cache.save(keep=[m.key for m in live])
+            self._cache.release()
 
     def close(self) -> None:
         if self._cache is not None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
-from typing import TYPE_CHECKING
 
 from courier.imap import rights
 from courier.imap.args import Args, Bad, InvalidMailboxName, No, fold_inbox
@@ -14,7 +12,10 @@ from courier.imap.table import AUTH, Result, command
 from courier.maildir import acl
 from courier.storage import FolderExists, FolderInfo, InvalidName, NoSuchFolder, StorageError
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
+    import re
+
     from courier.imap.session import Session
 
 NO_SUCH = "Mailbox does not exist, or must be subscribed to."
@@ -163,6 +164,8 @@ def unsubscribe(s: Session, tag: str, a: Args, uid: bool) -> Result:
 
 
 def pattern_regex(reference: str, pattern: str) -> re.Pattern[str]:
+    import re  # LIST and LSUB only (SELECT imports this module too)
+
     full = fold_inbox(reference + pattern)
     if full[:5].upper() == "INBOX" and (len(full) == 5 or full[5] in ".%*"):
         full = "INBOX" + full[5:]

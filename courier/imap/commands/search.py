@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import re
 import time
-from typing import TYPE_CHECKING
 
 from courier.imap.args import MONTHS, Args, Bad
 from courier.imap.response import Atom
@@ -13,6 +12,7 @@ from courier.imap.searchkeys import Node, check_charset, parse_search
 from courier.imap.table import SELECTED, Result, command
 from courier.storage import StorageError
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
     from courier.imap.session import Session
     from courier.imap.view import View
