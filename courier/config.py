@@ -72,6 +72,7 @@ _IMAPD = frozenset(
         "IMAP_PROXY",
         "IMAP_PROXY_FOREIGN",
         "IMAP_SHAREDINDEXFILE",
+        "IMAP_SHAREDMUNGENAMES",
         "IMAP_TLS_REQUIRED",
         "IMAP_TRASHFOLDERNAME",
         "IMAP_ULIMITD",

@@ -91,8 +91,6 @@ def delete(s: Session, tag: str, a: Args, uid: bool) -> Result:
     if name == "INBOX":
         raise No("Cannot delete this folder.")
     store = s.require_store()
-    if not name.startswith("INBOX."):
-        raise No(NO_SUCH)
     if not store.exists(name):
         raise No(NO_SUCH)
     rights.require(s, name, "x", "DELETE", shown)
@@ -149,10 +147,18 @@ def rename(s: Session, tag: str, a: Args, uid: bool) -> Result:
 def subscribe(s: Session, tag: str, a: Args, uid: bool) -> Result:
     name = a.mailbox()
     a.end()
-    if name != "INBOX":
+    if name != "INBOX" and not is_shared(name):
         check_name(name)
-    s.require_store().subscribe(name)
+    try:
+        s.require_store().subscribe(name)
+    except (NoSuchFolder, InvalidName):
+        raise No("Cannot subscribe to this folder.") from None
     return Result("Folder subscribed.")
+
+
+def is_shared(name: str) -> bool:
+    """A name in one of the shared namespaces (#shared. or shared.)."""
+    return name.startswith(("#shared.", "shared."))
 
 
 @command("UNSUBSCRIBE", AUTH)
@@ -195,9 +201,9 @@ def _attributes(s: Session, info: FolderInfo) -> list[Atom]:
     return attrs
 
 
-def _all_folders(s: Session) -> dict[str, FolderInfo]:
+def _all_folders(s: Session, virtual: bool = False) -> dict[str, FolderInfo]:
     found: dict[str, FolderInfo] = {}
-    for info in s.require_store().list_folders():
+    for info in s.require_store().list_folders(virtual):
         if info.selectable and not rights.may(s, info.name, "l"):
             continue  # folders without the "l" right are invisible
         found[info.name] = info
@@ -214,34 +220,49 @@ def _all_folders(s: Session) -> dict[str, FolderInfo]:
     return found
 
 
-def _list_args(a: Args) -> tuple[str, str]:
+def _list_args(a: Args) -> tuple[str, str, frozenset[str]]:
+    options: frozenset[str] = frozenset()
     if isinstance(a.peek(), list):
-        a.next()  # LIST-EXTENDED selection options: ignored, as Courier does
+        # Courier's ACL, MYRIGHTS and POSTADDRESS; anything else (LIST-EXTENDED) is ignored
+        options = frozenset(str(o).upper() for o in a.list() if isinstance(o, InAtom | str))
     reference = a.pattern()
     pattern = a.pattern()
     a.end()
-    return reference, pattern
+    return reference, pattern, options
+
+
+def _extras(s: Session, name: str, options: frozenset[str]) -> list[object]:
+    if not options & {"ACL", "MYRIGHTS", "POSTADDRESS"}:
+        return []
+    from courier.imap.commands.acl import list_extras
+
+    return list_extras(s, name, options)
 
 
 @command("LIST", AUTH)
 def list_(s: Session, tag: str, a: Args, uid: bool) -> Result:
-    reference, pattern = _list_args(a)
+    reference, pattern, options = _list_args(a)
     if pattern == "":
         s.w.untagged(Atom("LIST"), [Atom("\\Noselect")], ".", "")
         return Result("LIST completed")
     rx = pattern_regex(reference, pattern)
-    for name, info in _all_folders(s).items():
+    # as Courier: the #shared namespace is listed only when the pattern names it
+    virtual = fold_inbox(reference + pattern).startswith("#shared.")
+    for name, info in _all_folders(s, virtual).items():
         if rx.fullmatch(name):
-            s.w.untagged(Atom("LIST"), _attributes(s, info), ".", Mailbox(name))
+            s.w.untagged(Atom("LIST"), _attributes(s, info), ".", Mailbox(name), *_extras(s, name, options))
     return Result("LIST completed")
 
 
 @command("LSUB", AUTH)
 def lsub(s: Session, tag: str, a: Args, uid: bool) -> Result:
-    reference, pattern = _list_args(a)
+    reference, pattern, options = _list_args(a)
     rx = pattern_regex(reference, pattern)
     folders = _all_folders(s)
     subscribed = list(dict.fromkeys(fold_inbox(n) for n in s.require_store().subscriptions()))
+    # as Courier: #shared names only for a pattern that starts with "#", the others only without
+    virtual = fold_inbox(reference + pattern).startswith("#")
+    subscribed = [n for n in subscribed if n.startswith("#") == virtual]
     shown: set[str] = set()
     for name in subscribed:
         if rx.fullmatch(name) and rights.may(s, name, "l"):
@@ -250,14 +271,15 @@ def lsub(s: Session, tag: str, a: Args, uid: bool) -> Result:
             children = any(other.startswith(name + ".") for other in subscribed)
             attrs = [] if info is None or info.selectable else [Atom("\\Noselect")]
             attrs.append(Atom("\\HasChildren" if children else "\\HasNoChildren"))
-            s.w.untagged(Atom("LSUB"), attrs, ".", Mailbox(name))
+            s.w.untagged(Atom("LSUB"), attrs, ".", Mailbox(name), *_extras(s, name, options))
             shown.add(name)
     for name in subscribed:
         parts = name.split(".")
         for k in range(1, len(parts)):
             parent = ".".join(parts[:k])
             if parent not in shown and parent not in subscribed and rx.fullmatch(parent):
-                s.w.untagged(Atom("LSUB"), [Atom("\\Noselect"), Atom("\\HasChildren")], ".", Mailbox(parent))
+                attrs = [Atom("\\Noselect"), Atom("\\HasChildren")]
+                s.w.untagged(Atom("LSUB"), attrs, ".", Mailbox(parent), *_extras(s, parent, options))
                 shown.add(parent)
     return Result("LSUB completed")
 
@@ -274,8 +296,6 @@ def status(s: Session, tag: str, a: Args, uid: bool) -> Result:
     if not items or not all(isinstance(i, InAtom) for i in items):
         raise Bad("STATUS needs a list of items")
     store = s.require_store()
-    if name != "INBOX" and not name.startswith("INBOX."):
-        raise No(NO_SUCH)
     if not store.exists(name):
         raise No(NO_SUCH)
     rights.require(s, name, "r", "STATUS", shown)
