@@ -64,6 +64,21 @@ def test_rights_and_visibility(site: tuple[NamespaceStore, Path, Path]) -> None:
     assert level.maildir is None and level.owner == NOBODY and level.fixed == (("anyone", "l"),)
 
 
+def test_copy_into_a_drop_box(site: tuple[NamespaceStore, Path, Path]) -> None:
+    """ "i" without "r": messages go in (COPYUID included), nothing can be read back."""
+    store, alice, _ = site
+    make_maildir(str(alice / ".Drop"), folder=True)
+    all_ = "aceilrstwx"
+    write_acl(str(alice), "INBOX.Drop", [("owner", all_), ("administrators", all_), ("anyone", "i")])
+    inbox = store.open("INBOX")
+    uid = inbox.append([b"Subject: for alice\n\nx\n"])
+    (pair,) = inbox.copy_to([uid], "#shared.alice.Drop")
+    assert pair[0] == uid and store.status("#shared.alice.Drop").messages == 1
+    assert len(os.listdir(alice / ".Drop" / "cur")) == 1
+    with pytest.raises(StorageError, match="Access denied"):
+        store.open("#shared.alice.Drop")
+
+
 @pytest.mark.parametrize(
     "name",
     ["#shared.alice..", "#shared.alice../x", "#shared..", "#shared.alice.Projects/../../bob",
