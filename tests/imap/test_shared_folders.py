@@ -287,5 +287,17 @@ def test_sharable_maildir_read_only_and_writable(
         ok(bob.noop())
         ok(bob.select("shared.pub.Board"))
         assert bob.untagged_responses.get("EXISTS") == [b"0"]
+        # opening made bob's private copy; UNSUBSCRIBE removes it, SUBSCRIBE makes it again
+        copy = s.maildir("bob") / "shared-folders" / "pub" / "Board"
+        assert copy.is_dir() and b"shared.pub.Board" in b"".join(x or b"" for x in ok(bob.lsub('""', "*")))
+        ok(bob.close())
+        ok(bob.unsubscribe("shared.pub.Board"))
+        assert not copy.exists()
+        assert b"shared.pub.Board" not in b"".join(x or b"" for x in ok(bob.lsub('""', "*")))
+            x or b"" for x in ok(bob.lsub('""', "*"))
+        )
+        ok(bob.subscribe("shared.pub.Board"))
+        assert (copy / "shared").is_symlink()
+        no(bob.subscribe("shared.nosuch.Board"))
         for m in (alice, bob):
             m.logout()
