@@ -810,18 +810,19 @@ class FolderWriter:
         return bases, files, uids
 
     def _number_waiting(self, db: uiddb.UidDb) -> None:
-        """Give UIDs to messages in new/ and cur/ that have none yet (names only: no stat, no
-        reading, no moving to cur/ - a session that opens the folder still claims them as recent)."""
+        """Give UIDs to mail waiting in new/ (an MTA's) before ours: names only, no stat, no
+        moving to cur/ (a session that opens the folder still claims it as recent).  cur/ is not
+        listed: a message there without a UID (left by a crash) is numbered by the next scan."""
+        waiting: list[str] = []
+        for fn in os.listdir(os.path.join(self.path, "new")):
+            if not fn.startswith("."):
+                base = fn.partition(":")[0]
+                if base:
+                    waiting.append(base)
+        if not waiting:
+            return
         numbered = {base for _, base in db.entries}
-        waiting: set[str] = set()
-        for sub in ("new", "cur"):
-            for fn in os.listdir(os.path.join(self.path, sub)):
-                if fn.startswith("."):
-                    continue
-                base = split_name(fn)[0] if sub == "cur" else fn.partition(":")[0]
-                if base and base not in numbered:
-                    waiting.add(base)
-        for base in sorted(waiting, key=sort_key):
+        for base in sorted(set(waiting) - numbered, key=sort_key):
             db.entries.append((db.nextuid, base))
             db.nextuid += 1
 
