@@ -136,12 +136,14 @@ def main(argv: list[str] | None = None) -> int:
         maildir = _maildir(maildir_arg, settings.maildirpath)
         session.greet_preauth()
         conn.flush()
-        from courier.imap.settings import store_settings
-        from courier.maildir import open_store
+        from courier.imap.settings import open_account_store
 
         try:
-            # authlib hands the account's quota to the program it starts in MAILDIRQUOTA
-            store = open_store(maildir, store_settings(settings, os.environ.get("MAILDIRQUOTA")))
+            # authlib hands the account's quota to the program it starts in MAILDIRQUOTA,
+            # its options in OPTIONS
+            store = open_account_store(
+                settings, maildir, preauth_user, os.environ.get("MAILDIRQUOTA"), os.environ.get("OPTIONS", "")
+            )
         except OSError as exc:
             conn.writer.status("*", "BYE", "Unable to open maildir")
             conn.flush()
@@ -265,6 +267,25 @@ def _maildir(arg: str | None, maildirpath: str) -> str:
         return env
     home = os.environ.get("HOME", ".")
     return os.path.join(home, maildirpath)
+
+
+def preload() -> None:
+    """What a session imports, for a launcher that forks each connection from one warm process
+    (courier-tcpd --preload courier.cli.imapd); an exec'd imapd never calls this."""
+    import courier.authdaemon.client
+    import courier.imap.capability
+    import courier.imap.server
+    import courier.imap.session
+    import courier.login
+    import courier.maildir.store
+    import courier.mime.bodystructure
+    import courier.mime.envelope
+    import courier.mime.sections
+    import courier.net.activation
+    import courier.tls  # noqa: F401
+    from courier.imap.commands import load
+
+    load()
 
 
 if __name__ == "__main__":

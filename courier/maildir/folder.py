@@ -585,15 +585,18 @@ class MaildirFolder:
         for m in self._msgs:
             if DELETED not in m.flags or (wanted is not None and m.uid not in wanted):
                 continue
+            kept = False
             for _attempt in range(5):
                 sub, fn = self._location(m)
                 try:
-                    os.unlink(os.path.join(self.path, sub, fn))
+                    kept = not self._remove(os.path.join(self.path, sub, fn))
                     break
                 except FileNotFoundError:
                     if self._relocate(m) is None:
                         break  # already gone
             else:
+                continue
+            if kept:
                 continue
             if self._settings.trash_quota:  # otherwise \\Deleted already took it off the quota
                 freed_bytes += m.size
@@ -613,6 +616,11 @@ class MaildirFolder:
                     os.unlink(os.path.join(kwmod.kwdir(self.path), k))
         self._dir_stamp = None
         return removed
+
+    def _remove(self, path: str) -> bool:
+        """Remove one expunged message's file; False if it has to stay (a shared folder's)."""
+        os.unlink(path)
+        return True
 
     # ----- append / copy ----------------------------------------------------------------------
     def _writer(self) -> FolderWriter:
@@ -652,15 +660,11 @@ class MaildirFolder:
 
     def copy_to(self, uids: Sequence[int], target: str) -> Sequence[tuple[int, int]]:
         self._check_open()
-        dest_path = self._store.folder_dir(target)
+        dest_store, dest_path = self._store.copy_target(target)
         if not os.path.isdir(os.path.join(dest_path, "cur")):
             raise NoSuchFolder("Mailbox does not exist.", code="TRYCREATE")
         same = os.path.abspath(dest_path) == os.path.abspath(self.path)
-        dest = (
-            self._writer()
-            if same
-            else FolderWriter(self._store, dest_path, self._settings, 0, number_waiting=True)
-        )
+        dest = self._writer() if same else dest_store.writer_for(dest_path)
         tmps: list[TmpMessage] = []
         src_uids: list[int] = []
         sys_flags: list[frozenset[str]] = []
@@ -691,6 +695,8 @@ class MaildirFolder:
         finally:
             for t in tmps:
                 t.discard()
+        if not same:
+            new_uids = dest_store.numbered_as(target, bases, new_uids)
         if same:
             self._adopt(bases, new_uids, files, [s | k for s, k in zip(sys_flags, kw_flags, strict=True)])
         return list(zip(src_uids, new_uids, strict=True))

@@ -6,6 +6,7 @@ Exits non-zero if it ever saw a UID go backwards.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import sys
@@ -13,6 +14,7 @@ import time
 
 from courier.maildir import MaildirSettings, open_store
 from courier.maildir.deliver import deliver
+from courier.storage import StorageError
 
 SETTINGS = MaildirSettings(fsync=False)
 
@@ -33,7 +35,8 @@ def session(md: str, name: str, rounds: int) -> dict[str, object]:
         elif op < 0.7 and mb.messages():
             m = rng.choice(list(mb.messages()))
             flags = frozenset(rng.sample(["\\Seen", "\\Flagged", "\\Answered", "Kw1", "$Label2"], 2))
-            mb.set_flags([m.uid], flags, frozenset(rng.sample(["\\Seen", "Kw1"], 1)))
+            with contextlib.suppress(StorageError):  # another session expunged it since our refresh
+                mb.set_flags([m.uid], flags, frozenset(rng.sample(["\\Seen", "Kw1"], 1)))
         elif op < 0.85:
             mine = [u for u in appended.values() if u not in doomed]
             if mine:
