@@ -283,9 +283,11 @@ def preload() -> None:
     import courier.mime.sections
     import courier.net.activation
     import courier.tls  # noqa: F401
+    from courier.frozen import warm
     from courier.imap.commands import load
 
     load()
+    warm()  # record constructors compiled here, not in every child
 
 
 if __name__ == "__main__":
