@@ -18,7 +18,8 @@ def capabilities(
     external: bool = False,
 ) -> list[str]:
     """IMAP_CAPABILITY (IMAP_CAPABILITY_TLS once encrypted), then STARTTLS before login when it
-    is configured and a TLS engine is attached, then ENABLE UTF8=ACCEPT, then ID if configured."""
+    is configured and a TLS engine is attached, then XCOURIEROUTBOX and XMAGICTRASH when set,
+    then ENABLE UTF8=ACCEPT, then ID if configured."""
     caps = (settings.capability_tls if tls else settings.capability).split()
     if external and "AUTH=EXTERNAL" not in caps:
         caps.append("AUTH=EXTERNAL")  # a verified client certificate names the account
@@ -27,6 +28,10 @@ def capabilities(
             caps.append("STARTTLS")
         if settings.tls_required and not tls:
             caps.append("LOGINDISABLED")
+    if settings.outbox:
+        caps.append("XCOURIEROUTBOX=INBOX" + settings.outbox)  # Courier writes the value as set
+    if settings.move_expunge_to_trash:
+        caps.append("XMAGICTRASH")
     caps += ["ENABLE", "UTF8=ACCEPT"]
     if settings.id_fields:
         caps.append("ID")

@@ -16,22 +16,24 @@ import contextlib
 import errno
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
 from courier.storage import (
     Changes,
+    FolderExists,
     MessageInfo,
     NoSuchFolder,
     OverQuota,
     StorageError,
+    Submit,
     UidValidityChanged,
 )
 
 from . import index, uiddb
 from . import keywords as kwmod
 from . import quota as quotamod
-from .flags import DELETED, RECENT, SYSTEM_FLAGS, canonical_system_flag, info_flags, make_info
+from .flags import DELETED, DRAFT, RECENT, SYSTEM_FLAGS, canonical_system_flag, info_flags, make_info
 from .lock import FolderLock
 from .names import UniqueName, size_from_name, sort_key, split_name
 from .settings import MaildirSettings
@@ -552,28 +554,39 @@ class MaildirFolder:
             quotamod.add(root, m.size, 1)
 
     # ----- expunge ----------------------------------------------------------------------------
-    def expunge(self, uids: Iterable[int] | None = None) -> Sequence[int]:
+    def expunge(
+        self, uids: Iterable[int] | None = None, trash: str | None = None, purge: Collection[int] = ()
+    ) -> Sequence[int]:
         self._check_open()
         if self.readonly:
             raise StorageError("Cannot expunge read-only mailbox.")
         wanted = None if uids is None else set(uids)
+        trash_dir = self._trash_dir(trash)
         removed: list[int] = []
         gone_keys: set[str] = set()
         freed_bytes = freed_msgs = 0
         for m in self._msgs:
             if DELETED not in m.flags or (wanted is not None and m.uid not in wanted):
                 continue
+            to_trash = trash_dir if m.uid not in purge else None
+            stays = False
             for _attempt in range(5):
                 sub, fn = self._location(m)
                 try:
-                    os.unlink(os.path.join(self.path, sub, fn))
+                    if to_trash is None:
+                        os.unlink(os.path.join(self.path, sub, fn))
+                    elif not self._move_to_trash(sub, fn, m, to_trash):
+                        stays = True  # the trash cannot take it
                     break
                 except FileNotFoundError:
                     if self._relocate(m) is None:
                         break  # already gone
             else:
                 continue
-            if self._settings.trash_quota:  # otherwise \\Deleted already took it off the quota
+            if stays:
+                continue
+            # Without trash quota \\Deleted already took it off; one moved still counts in the trash.
+            if self._settings.trash_quota and to_trash is None:
                 freed_bytes += m.size
                 freed_msgs += 1
             removed.append(m.uid)
@@ -591,6 +604,35 @@ class MaildirFolder:
                     os.unlink(os.path.join(kwmod.kwdir(self.path), k))
         self._dir_stamp = None
         return removed
+
+    def _trash_dir(self, trash: str | None) -> str | None:
+        """The trash folder's directory (created when missing, as Courier does); None when
+        expunging deletes (no trash given, or this folder is the trash)."""
+        if trash is None:
+            return None
+        path = self._store.folder_dir(trash)
+        if os.path.abspath(path) == os.path.abspath(self.path):
+            return None
+        if not os.path.isdir(os.path.join(path, "cur")):
+            with contextlib.suppress(FolderExists):
+                self._store.create(trash)
+        return path
+
+    def _move_to_trash(self, sub: str, fn: str, m: MessageInfo, trash_dir: str) -> bool:
+        """One rename into the trash's cur/, keeping the file name and the flags but \\Deleted
+        and \\Draft (as Courier).  False (and logged) if the trash cannot take it: it stays."""
+        info = split_name(fn)[1] if sub == "cur" else ""
+        target = m.key + ":" + make_info(info_flags(info) - {DELETED, DRAFT}, info)
+        try:
+            os.rename(os.path.join(self.path, sub, fn), os.path.join(trash_dir, "cur", target))
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            from courier import log
+
+            log.error(f"cannot move {fn} to {trash_dir}: {exc.strerror}")
+            return False
+        return True
 
     # ----- append / copy ----------------------------------------------------------------------
     def _writer(self) -> FolderWriter:
@@ -620,7 +662,11 @@ class MaildirFolder:
         self._dir_stamp = None
 
     def append(
-        self, chunks: Iterable[bytes], flags: frozenset[str] = frozenset(), internaldate: float | None = None
+        self,
+        chunks: Iterable[bytes],
+        flags: frozenset[str] = frozenset(),
+        internaldate: float | None = None,
+        submit: Submit | None = None,
     ) -> int:
         self._check_open()
         sys_flags, kw_flags = _split_flags(flags)
@@ -636,13 +682,17 @@ class MaildirFolder:
         )
         try:
             writer.check_quota([tmp], [sys_flags])
+            if submit is not None:
+                submit(tmp.path)
             bases, files, uids = writer.link_and_number([tmp], [sys_flags], [kw_flags])
         finally:
             tmp.discard()
         self._adopt(bases, uids, files, [sys_flags | kw_flags])
         return uids[0]
 
-    def copy_to(self, uids: Sequence[int], target: str) -> Sequence[tuple[int, int]]:
+    def copy_to(
+        self, uids: Sequence[int], target: str, submit: Submit | None = None
+    ) -> Sequence[tuple[int, int]]:
         self._check_open()
         dest_path = self._store.folder_dir(target)
         if not os.path.isdir(os.path.join(dest_path, "cur")):
@@ -675,6 +725,9 @@ class MaildirFolder:
             if not tmps:
                 return []
             dest.check_quota(tmps, sys_flags)
+            if submit is not None:
+                for t in tmps:
+                    submit(t.path)
             bases, files, new_uids = dest.link_and_number(tmps, sys_flags, kw_flags)
         finally:
             for t in tmps:

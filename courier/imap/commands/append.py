@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from courier.imap import outbox
 from courier.imap.args import Args, Bad, No, date_time, mailbox_name
 from courier.imap.commands.selected import parse_flags
 from courier.imap.parser import Atom as InAtom
@@ -117,15 +118,16 @@ def append(s: Session, tag: str, a: Args, uid: bool) -> Result:
         else:
             chunks = spool.chunks()
         store = s.require_store()
+        submit = outbox.submitter(s.settings, s.user) if outbox.is_outbox(s.settings, name) else None
         view = s.view
         if view is not None and view.mailbox.name == name and not view.readonly:
-            new_uid = view.mailbox.append(chunks, flags, when)
+            new_uid = view.mailbox.append(chunks, flags, when, submit)
             validity = view.mailbox.uidvalidity
             view.appended_here()
         else:
             box = store.open(name)
             try:
-                new_uid = box.append(chunks, flags, when)
+                new_uid = box.append(chunks, flags, when, submit)
                 validity = box.uidvalidity
             finally:
                 box.close()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from courier.imap import outbox
 from courier.imap.args import Args, Bad, No, SeqSet
 from courier.imap.commands.folders import NO_SUCH
 from courier.imap.parser import Atom as InAtom
@@ -54,7 +56,7 @@ def close(s: Session, tag: str, a: Args, uid: bool) -> Result:
     view = s.view
     assert view is not None
     if not view.readonly:
-        view.mailbox.expunge()  # silently: CLOSE sends no EXPUNGE responses
+        _expunge(s, view)  # silently: CLOSE sends no EXPUNGE responses
     s.deselect()
     return Result("mailbox closed.")
 
@@ -72,10 +74,19 @@ def expunge(s: Session, tag: str, a: Args, uid: bool) -> Result:
     a.end()
     if view.readonly:
         raise No("Cannot expunge read-only mailbox.")
-    gone = view.mailbox.expunge(uids)
+    gone = _expunge(s, view, uids)
     for resp in view.expunged_here(gone):
         s.w.untagged(*resp)
     return Result("EXPUNGE completed")
+
+
+def _expunge(s: Session, view: View, uids: list[int] | None = None) -> Sequence[int]:
+    """With IMAP_MOVE_EXPUNGE_TO_TRASH the messages go to the trash, except in the trash itself
+    and those this session copied somewhere (a client's move), as Courier does."""
+    if not s.settings.move_expunge_to_trash:
+        return view.mailbox.expunge(uids)
+    trash = "INBOX." + s.settings.maildir.trash_folder
+    return view.mailbox.expunge(uids, trash=trash, purge=view.copied)
 
 
 def parse_flags(items: list[object], allow_recent: bool = False) -> frozenset[str]:
@@ -184,10 +195,16 @@ def copy(s: Session, tag: str, a: Args, uid: bool) -> Result:
     uids = [u for _, u in view.resolve(ranges, uid) if not view.is_expunged(u)]
     if not uids:
         return Result("COPY completed.")
+    submit = None
+    if outbox.is_outbox(s.settings, target):
+        if len(uids) > 1 and not s.settings.outbox_multiple_send:
+            raise No(outbox.ONE_AT_A_TIME, "ALERT")
+        submit = outbox.submitter(s.settings, s.user)
     try:
-        pairs = view.mailbox.copy_to(uids, target)
+        pairs = view.mailbox.copy_to(uids, target, submit)
     except NoSuchFolder:
         raise No("Mailbox does not exist.", "TRYCREATE") from None
+    view.copied.update(uids)
     if target == view.mailbox.name:
         view.appended_here()
     code = None
