@@ -620,17 +620,14 @@ class MaildirFolder:
 
     def _move_to_trash(self, sub: str, fn: str, m: MessageInfo, trash_dir: str) -> bool:
         """One rename into the trash's cur/, keeping the file name and the flags but \\Deleted
-        and \\Draft (as Courier).  False (and logged) if the trash cannot take it: it stays."""
+        and \\Draft (as Courier).  False if the trash cannot take it: it stays, still \\Deleted."""
         info = split_name(fn)[1] if sub == "cur" else ""
         target = m.key + ":" + make_info(info_flags(info) - {DELETED, DRAFT}, info)
         try:
             os.rename(os.path.join(self.path, sub, fn), os.path.join(trash_dir, "cur", target))
         except FileNotFoundError:
             raise
-        except OSError as exc:
-            from courier import log
-
-            log.error(f"cannot move {fn} to {trash_dir}: {exc.strerror}")
+        except OSError:
             return False
         return True
 

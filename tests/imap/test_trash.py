@@ -128,3 +128,23 @@ def test_empty_trash_at_login_per_folder(tmp_path: Path) -> None:
     # a month on, Sent's 30 days are up too
     _session(maildir, etc, [], days_ahead=31)
     assert _count(maildir, ".Sent") == 0
+
+
+def test_a_trash_that_cannot_take_the_message_loses_nothing(
+    tmp_path: Path, system_user: tuple[str, int, int]
+) -> None:
+    with serve_account(tmp_path, system_user, "IMAP_MOVE_EXPUNGE_TO_TRASH=1\n") as server:
+        m = imaplib.IMAP4(server.host, server.port, timeout=30)
+        _ok(m.login(server.user, server.password))
+        _ok(m.create("INBOX.Trash"))
+        os.chmod(server.maildir / ".Trash" / "cur", 0o500)  # the account may not write there
+        _ok(m.select("INBOX"))
+        _ok(m.store("1", "+FLAGS", r"(\Deleted)"))
+        typ, data = m.expunge()
+        assert typ == "OK" and data == [None]
+        assert m.untagged_responses.get("NO") == [
+            b"[ALERT] 1 message(s) could not be moved to INBOX.Trash and stay here."
+        ]
+        data = _ok(m.fetch("1", "(FLAGS BODY.PEEK[])"))
+        assert b"\\Deleted" in data[0][0] and data[0][1] == SIMPLE  # type: ignore[index]
+        m.logout()

@@ -86,7 +86,23 @@ def _expunge(s: Session, view: View, uids: list[int] | None = None) -> Sequence[
     if not s.settings.move_expunge_to_trash:
         return view.mailbox.expunge(uids)
     trash = "INBOX." + s.settings.maildir.trash_folder
-    return view.mailbox.expunge(uids, trash=trash, purge=view.copied)
+    gone = view.mailbox.expunge(uids, trash=trash, purge=view.copied)
+    wanted = None if uids is None else set(uids)
+    stuck = [
+        m.uid
+        for m in view.mailbox.messages()
+        if "\\Deleted" in m.flags and (wanted is None or m.uid in wanted)
+    ]
+    if stuck:  # the trash could not take them (Courier would have deleted them)
+        from courier import log
+
+        log.error(
+            f"{len(stuck)} message(s) of {view.mailbox.name} could not be moved to {trash}, user={s.user}"
+        )
+        s.w.status(
+            "*", "NO", f"{len(stuck)} message(s) could not be moved to {trash} and stay here.", Code("ALERT")
+        )
+    return gone
 
 
 def parse_flags(items: list[object], allow_recent: bool = False) -> frozenset[str]:
