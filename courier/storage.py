@@ -181,6 +181,18 @@ class Store(Protocol):
 
     def status(self, name: str) -> FolderStatus: ...
 
+    def append(
+        self,
+        name: str,
+        chunks: Iterable[bytes],
+        flags: frozenset[str] = frozenset(),
+        internaldate: float | None = None,
+        submit: Submit | None = None,
+    ) -> tuple[int, int]:
+        """Store a message in a folder that is not selected; returns (uidvalidity, uid).
+        Cheaper than ``open(name).append(...)``: the folder is not scanned."""
+        ...
+
     def subscriptions(self) -> list[str]: ...
 
     def subscribe(self, name: str) -> None: ...

@@ -37,7 +37,7 @@ from .flags import DELETED, DRAFT, RECENT, SYSTEM_FLAGS, canonical_system_flag, 
 from .lock import FolderLock
 from .names import UniqueName, size_from_name, sort_key, split_name
 from .settings import MaildirSettings
-from .tmpfile import TmpMessage, fsync_dir, publish, write_tmp
+from .tmpfile import TmpMessage, publish, write_tmp
 
 if TYPE_CHECKING:
     from .store import MaildirStore
@@ -666,26 +666,10 @@ class MaildirFolder:
         submit: Submit | None = None,
     ) -> int:
         self._check_open()
-        sys_flags, kw_flags = _split_flags(flags)
-        if kw_flags and not self.keywords_enabled:
-            raise StorageError("Keywords are not enabled on this server.")
         writer = self._writer()
-        tmp = write_tmp(
-            self.path,
-            chunks,
-            host=self._settings.hostname,
-            fsync=self._settings.fsync,
-            mtime=internaldate,
-        )
-        try:
-            writer.check_quota([tmp], [sys_flags])
-            if submit is not None:
-                submit(tmp.path)
-            bases, files, uids = writer.link_and_number([tmp], [sys_flags], [kw_flags])
-        finally:
-            tmp.discard()
-        self._adopt(bases, uids, files, [sys_flags | kw_flags])
-        return uids[0]
+        base, fn, uid, stored = writer.append(chunks, flags, internaldate, submit)
+        self._adopt([base], [uid], [fn], [stored])
+        return uid
 
     def copy_to(
         self, uids: Sequence[int], target: str, submit: Submit | None = None
@@ -695,7 +679,11 @@ class MaildirFolder:
         if not os.path.isdir(os.path.join(dest_path, "cur")):
             raise NoSuchFolder("Mailbox does not exist.", code="TRYCREATE")
         same = os.path.abspath(dest_path) == os.path.abspath(self.path)
-        dest = self._writer() if same else FolderWriter(self._store, dest_path, self._settings, 0)
+        dest = (
+            self._writer()
+            if same
+            else FolderWriter(self._store, dest_path, self._settings, 0, number_waiting=True)
+        )
         tmps: list[TmpMessage] = []
         src_uids: list[int] = []
         sys_flags: list[frozenset[str]] = []
@@ -740,14 +728,49 @@ class MaildirFolder:
 class FolderWriter:
     """Adds complete messages to a folder (its own or a COPY target) without loading its view."""
 
-    def __init__(self, store: MaildirStore, path: str, settings: MaildirSettings, uidvalidity: int) -> None:
+    def __init__(
+        self,
+        store: MaildirStore,
+        path: str,
+        settings: MaildirSettings,
+        uidvalidity: int,
+        *,
+        number_waiting: bool = False,
+    ) -> None:
         self.store = store
         self.path = path
         self.settings = settings
         self.uidvalidity = uidvalidity
+        # Number messages already waiting unnumbered (an MTA's, in new/) before ours, as a scan
+        # would: ours come last.  Not for the folder a session has open: its view only grows at
+        # the end, and it numbers those itself on its next refresh.
+        self.number_waiting = number_waiting
 
     def _counted(self) -> bool:
         return self.store.counts_folder(self.path)
+
+    def append(
+        self,
+        chunks: Iterable[bytes],
+        flags: frozenset[str],
+        internaldate: float | None,
+        submit: Submit | None = None,
+    ) -> tuple[str, str, int, frozenset[str]]:
+        """Write, check quota, link and number one message; returns (base, file name, uid, flags
+        stored).  Touches only tmp/, cur/ and the UID database: the folder is not scanned."""
+        sys_flags, kw_flags = _split_flags(flags)
+        if kw_flags and not self.settings.keywords:
+            raise StorageError("Keywords are not enabled on this server.")
+        s = self.settings
+        tmp = write_tmp(self.path, chunks, host=s.hostname, fsync=s.fsync, mtime=internaldate)
+        try:
+            self.check_quota([tmp], [sys_flags])
+            if submit is not None:
+                submit(tmp.path)
+            bases, files, uids = self.link_and_number([tmp], [sys_flags], [kw_flags])
+        finally:
+            tmp.discard()
+        return bases[0], files[0], uids[0], sys_flags | kw_flags
 
     def quota_delta(self, tmps: Sequence[TmpMessage], sys_flags: Sequence[frozenset[str]]) -> tuple[int, int]:
         nbytes = nmsgs = 0
@@ -790,11 +813,16 @@ class FolderWriter:
                 db = uiddb.UidDb(uiddb.new_uidvalidity(old), 1, [])
             if self.uidvalidity and db.uidvalidity != self.uidvalidity:
                 raise UidValidityChanged("UIDVALIDITY changed: the folder was reset by another program.")
+            self.uidvalidity = db.uidvalidity
+            if self.number_waiting:
+                self._number_waiting(db)
             for t, sf in zip(tmps, sys_flags, strict=True):
                 files.append(publish(t, "cur", make_info(sf)))
                 bases.append(t.base())
-            if s.fsync:
-                fsync_dir(os.path.join(self.path, "cur"))
+            # No fsync of cur/ itself (Courier does none at all): the message data was fsynced
+            # before the link, and the UID database's fsync below commits the file system's
+            # journal, link included, on ext4/xfs; a lost link on other file systems loses an
+            # unacknowledged message, never reuses a UID.
             uids = []
             for base in bases:
                 uids.append(db.nextuid)
@@ -806,6 +834,22 @@ class FolderWriter:
             if nmsgs:
                 quotamod.add(self.store.maildir, nbytes, nmsgs)
         return bases, files, uids
+
+    def _number_waiting(self, db: uiddb.UidDb) -> None:
+        """Give UIDs to messages in new/ and cur/ that have none yet (names only: no stat, no
+        reading, no moving to cur/ - a session that opens the folder still claims them as recent)."""
+        numbered = {base for _, base in db.entries}
+        waiting: set[str] = set()
+        for sub in ("new", "cur"):
+            for fn in os.listdir(os.path.join(self.path, sub)):
+                if fn.startswith("."):
+                    continue
+                base = split_name(fn)[0] if sub == "cur" else fn.partition(":")[0]
+                if base and base not in numbered:
+                    waiting.add(base)
+        for base in sorted(waiting, key=sort_key):
+            db.entries.append((db.nextuid, base))
+            db.nextuid += 1
 
 
 def _settled(stamp: tuple[int, int]) -> bool:

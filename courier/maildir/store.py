@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from courier.storage import (
     FolderExists,
@@ -15,6 +15,7 @@ from courier.storage import (
     NoSuchFolder,
     Quota,
     StorageError,
+    Submit,
 )
 
 from . import index, layout, uiddb
@@ -23,7 +24,7 @@ from . import quota as quotamod
 from . import subscriptions as subs
 from .create import make_maildir
 from .flags import SEEN, info_flags
-from .folder import MaildirFolder
+from .folder import FolderWriter, MaildirFolder
 from .lock import FolderLock
 from .names import UniqueName, size_from_name, split_name
 from .settings import MaildirSettings
@@ -117,6 +118,22 @@ class MaildirStore:
             return MaildirFolder(self, layout.canonical(name), path, readonly, self.settings)
         except PermissionError as exc:
             raise StorageError(f"Permission denied: {exc.filename or path}") from None
+
+    def append(
+        self,
+        name: str,
+        chunks: Iterable[bytes],
+        flags: frozenset[str] = frozenset(),
+        internaldate: float | None = None,
+        submit: Submit | None = None,
+    ) -> tuple[int, int]:
+        """Store a message in a folder that is not open: (uidvalidity, uid), without scanning it."""
+        path = self.folder_dir(name)
+        if not os.path.isdir(os.path.join(path, "cur")):
+            raise NoSuchFolder("Mailbox does not exist.", code="TRYCREATE")
+        writer = FolderWriter(self, path, self.settings, 0, number_waiting=True)
+        uid = writer.append(chunks, flags, internaldate, submit)[2]
+        return writer.uidvalidity, uid
 
     def status(self, name: str) -> FolderStatus:
         """Counts without touching the folder (as Courier: no new -> cur, no numbering)."""

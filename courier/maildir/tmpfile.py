@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .names import UniqueName
@@ -46,6 +46,80 @@ def _crlf_to_lf(chunks: Iterable[bytes]) -> Iterable[bytes]:
         yield held
 
 
+class Spool:
+    """A message arriving in pieces (an IMAP APPEND literal), written as it comes to a uniquely
+    named file in a maildir's tmp/ with CRLF turned into LF.  Iterating gives the stored bytes;
+    ``write_tmp`` into any folder on the same file system adopts the file itself instead of
+    copying it."""
+
+    def __init__(self, tmpdir: str, host: str | None = None, mode: int = 0o666) -> None:
+        for _attempt in range(100):
+            self.name = UniqueName.new(host)
+            self.path = os.path.join(tmpdir, self.name.tmp())
+            try:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+            except FileExistsError:
+                continue
+            break
+        else:  # pragma: no cover - see write_tmp
+            raise OSError(errno.EEXIST, "cannot create a unique file", tmpdir)
+        self.size = 0  # bytes stored (after CRLF -> LF)
+        self._held = b""
+
+    def write(self, data: bytes) -> None:
+        if self._held:
+            data = self._held + data
+            self._held = b""
+        if data.endswith(b"\r"):
+            data, self._held = data[:-1], b"\r"
+        self._write(data.replace(b"\r\n", b"\n"))
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+        self.size += len(data)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            if self._held:
+                self._write(self._held)
+                self._held = b""
+            os.close(self._fd)
+            self._fd = -1
+
+    def __iter__(self) -> Iterator[bytes]:
+        with open(self.path, "rb") as f:
+            while data := f.read(65536):
+                yield data
+
+    def discard(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+def _adopt(folder: str, spool: Spool, fsync: bool, mtime: float | None) -> TmpMessage | None:
+    """The spool file itself as ``folder``'s next message, if a link can reach it (same file system)."""
+    spool.close()
+    fd = os.open(spool.path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if st.st_dev != os.stat(os.path.join(folder, "tmp")).st_dev:
+            return None
+        if fsync:
+            os.fsync(fd)
+        if mtime is not None:
+            os.utime(fd, (mtime, mtime))
+            st = os.fstat(fd)
+    finally:
+        os.close(fd)
+    return TmpMessage(folder, spool.name, spool.path, spool.size, st)
+
+
 def write_tmp(
     folder: str,
     chunks: Iterable[bytes],
@@ -56,7 +130,15 @@ def write_tmp(
     mtime: float | None = None,
     mode: int = 0o666,
 ) -> TmpMessage:
-    """Stream ``chunks`` into a new file in ``folder``/tmp/ and return it (not yet visible)."""
+    """Stream ``chunks`` into a new file in ``folder``/tmp/ and return it (not yet visible).
+
+    A :class:`Spool` is taken over as it is (publish links it straight into the folder) when it
+    is on the folder's file system, and copied otherwise."""
+    if isinstance(chunks, Spool):
+        adopted = _adopt(folder, chunks, fsync, mtime)
+        if adopted is not None:
+            return adopted
+        crlf_to_lf = False  # a spool holds LF text already
     tmpdir = os.path.join(folder, "tmp")
     for _attempt in range(100):
         uname = UniqueName.new(host)

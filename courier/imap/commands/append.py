@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import time
-from collections.abc import Iterator
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from courier.imap import outbox
@@ -15,52 +13,22 @@ from courier.imap.parser import Atom as InAtom
 from courier.imap.parser import NeedLiteral
 from courier.imap.response import Code
 from courier.imap.table import AUTH, Result, command
+from courier.maildir.tmpfile import Spool
 
 if TYPE_CHECKING:
     from courier.imap.session import Session
 
-_counter = 0
 
-
-class SpoolFile:
-    """Literal sink writing to a file in tmp/; ``finish`` returns the SpoolFile itself."""
-
-    def __init__(self, directory: str, size: int) -> None:
-        global _counter
-        _counter += 1
-        now = time.time()
-        name = f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}_imapappend{_counter}.{os.uname().nodename}"
-        self.path = os.path.join(directory, name)
-        self.size = size
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        self.written = 0
-
-    def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            n = os.write(self._fd, view)
-            view = view[n:]
-        self.written += len(data)
+class SpoolFile(Spool):
+    """Literal sink: the message goes to tmp/ as it arrives; ``finish`` returns the spool itself,
+    which the store then links into the folder without copying it."""
 
     def finish(self) -> object:
-        os.close(self._fd)
-        self._fd = -1
+        self.close()
         return self
 
     def abort(self) -> None:
         self.discard()
-
-    def chunks(self, bufsize: int = 65536) -> Iterator[bytes]:
-        with open(self.path, "rb") as f:
-            while data := f.read(bufsize):
-                yield data
-
-    def discard(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
 
 
 def _target(s: Session, name: str) -> None:
@@ -88,7 +56,7 @@ def literal_sink(s: Session, ev: NeedLiteral) -> SpoolFile:
     if ev.size > s.settings.max_message:
         raise No("Message too large.", "TOOBIG")
     assert s.maildir is not None
-    return SpoolFile(os.path.join(s.maildir, "tmp"), ev.size)
+    return SpoolFile(os.path.join(s.maildir, "tmp"), s.settings.maildir.hostname)
 
 
 @command("APPEND", AUTH)
@@ -114,9 +82,9 @@ def append(s: Session, tag: str, a: Args, uid: bool) -> Result:
                 raise Bad("APPEND needs a literal")
             _target(s, name)
             data = msg
-            chunks: Iterator[bytes] = iter([data])
+            chunks: Iterable[bytes] = [data]
         else:
-            chunks = spool.chunks()
+            chunks = spool
         store = s.require_store()
         submit = outbox.submitter(s.settings, s.user) if outbox.is_outbox(s.settings, name) else None
         view = s.view
@@ -125,12 +93,7 @@ def append(s: Session, tag: str, a: Args, uid: bool) -> Result:
             validity = view.mailbox.uidvalidity
             view.appended_here()
         else:
-            box = store.open(name)
-            try:
-                new_uid = box.append(chunks, flags, when, submit)
-                validity = box.uidvalidity
-            finally:
-                box.close()
+            validity, new_uid = store.append(name, chunks, flags, when, submit)
     finally:
         if spool is not None:
             spool.discard()
