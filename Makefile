@@ -28,7 +28,7 @@ packages: setup
 	packaging/build.sh all build/packages
 
 bench: setup
-	$(PY) -m bench
+	$(PY) -m bench --readme README.md
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .coverage .coverage.* build dist *.egg-info

@@ -97,6 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--no-big", action="store_true", help="leave out the 100,000-message folder")
     p.add_argument("--out", type=Path, default=RESULTS, help="where latest.{json,md,png} go (%(default)s)")
     p.add_argument("--parallel-seconds", type=float, default=None, help="duration of each parallel run")
+    p.add_argument(
+        "--readme",
+        type=Path,
+        default=None,
+        help="also put the table and chart into this README's Performance section (make bench does)",
+    )
     args = p.parse_args(argv)
 
     quick = args.quick
@@ -155,13 +161,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 srv.floor_port = floor_port  # type: ignore[attr-defined]
 
         results: dict[str, Any] = {}
-        for case in all_cases:
+        for i, case in enumerate(all_cases, 1):
             reps = case.quick_reps if quick else case.reps
             samples: dict[str, list[float]] = {s.name: [] for s in running}
             errors: dict[str, list[str]] = {s.name: [] for s in running}
+            counts: dict[str, dict[str, int]] = {s.name: {} for s in running}
             for rep in range(reps):
                 for srv in running:
-                    say(f"{case.key}: {srv.name} {rep + 1}/{reps}")
+                    say(f"[{i}/{len(all_cases)}] {case.key}: {srv.name} {rep + 1}/{reps}")
+                    srv.extra.clear()
                     try:
                         v = case.run(srv, rep)
                     except Exception as e:
@@ -169,40 +177,48 @@ def main(argv: Sequence[str] | None = None) -> int:
                         if os.environ.get("BENCH_DEBUG"):
                             traceback.print_exc()
                         continue
+                    finally:
+                        for k, vs in srv.extra.items():
+                            counts[srv.name][k] = counts[srv.name].get(k, 0) + int(sum(vs))
                     if v is not None:
                         samples[srv.name].append(v)
             results[case.key] = {
                 "title": case.title,
                 "unit": case.unit,
                 "target": case.target,
+                "goal": case.goal.as_dict() if case.goal else None,
                 "results": {
                     n: {
                         "samples": samples[n],
                         "summary": report.summary(samples[n]),
                         "errors": len(errors[n]),
                         "error_messages": errors[n][:5],
+                        **({"counts": counts[n]} if counts[n] else {}),
                     }
                     for n in samples
                 },
             }
             line = ", ".join(
-                f"{n} {report._fmt(r['summary']['median'] if r['summary'] else None, case.unit)}"
+                f"{n} {report.fmt(r['summary']['median'] if r['summary'] else None, case.unit)}"
                 + (f" ({r['errors']} errors)" if r["errors"] else "")
+                + "".join(f", {v} {k}" for k, v in r.get("counts", {}).items())
                 for n, r in results[case.key]["results"].items()
             )
-            say(f"{case.title}: {line}", final=True)
-    extra = {s.name: {k: sum(v) for k, v in s.extra.items()} for s in running}
+            say(f"[{i}/{len(all_cases)}] {case.title}: {line}", final=True)
     data = {
         "machine": report.machine(),
         "quick": quick,
         "corpus": {"small": n_small, "big": n_big if big else 0, "seed": 1},
         "servers": labels,
         "cases": results,
-        "extra": extra,
         "notes": notes,
+        "elapsed_s": round(time.monotonic() - say.t0),
     }
     for path in report.write(data, args.out):
         say(f"wrote {path}", final=True)
+    if args.readme:
+        report.update_readme(args.readme, data, args.out)
+        say(f"updated {args.readme}", final=True)
     print(report.markdown(data))
     return 0
 

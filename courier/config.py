@@ -10,24 +10,25 @@ and line.
 
 from __future__ import annotations
 
-import re
+import os
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 
-DEFAULT_CONFIG_DIR = Path("/etc/courier")
+# Read before every IMAP/POP3 greeting: no re, dataclasses, pathlib or typing at import time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from pathlib import Path
 
-_ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.S)
-_VAR = re.compile(r"(?<!\x00)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+    DEFAULT_CONFIG_DIR: Path
+    Warn = Callable[[str], None]
 
 
-# sysconftool's section marker: ##NAME: <setting>:<revision>
-_MARKER = re.compile(r"##NAME:\s*([^:\s]+)\s*:\s*([0-9]+)\s*$")
-# Escaped $ and ` are marked with a NUL (never valid in a value) until the end.
-_SUBST = re.compile(r"(?<!\x00)(?:\$\(|`)")
-_SPECIAL = re.compile(r"(?<!\x00)\$[0-9*@#?$!-]")
-_BRACE = re.compile(r"(?<!\x00)\$\{(?![A-Za-z_][A-Za-z0-9_]*\})")
+def __getattr__(name: str) -> object:
+    if name == "DEFAULT_CONFIG_DIR":  # a Path for the tools; imapd and pop3d use plain strings
+        from pathlib import Path
+
+        return Path("/etc/courier")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ConfigError(ValueError):
@@ -178,13 +179,32 @@ KNOWN_VARIABLES: Mapping[str, frozenset[str]] = {
     "pop3d-ssl": _POP3D,
     "authdaemonrc": _AUTHDAEMONRC,
 }
-# Families of names: AUTHSERVICE<port>; ldap.conf(5) options given with an LDAP prefix.
-_KNOWN_PATTERNS: Mapping[str, re.Pattern[str]] = {
-    "imapd": re.compile(r"AUTHSERVICE[0-9]+"),
-    "imapd-ssl": re.compile(r"AUTHSERVICE[0-9]+"),
-    "pop3d": re.compile(r"AUTHSERVICE[0-9]+"),
-    "pop3d-ssl": re.compile(r"AUTHSERVICE[0-9]+"),
-    "authdaemonrc": re.compile(r"LDAP[A-Z0-9_]+"),
+
+
+def _is_name(text: str) -> bool:
+    """A shell variable name: [A-Za-z_][A-Za-z0-9_]*."""
+    return text.isidentifier() and text.isascii()
+
+
+def _authservice(name: str) -> bool:  # AUTHSERVICE<port>
+    port = name[len("AUTHSERVICE") :]
+    return name.startswith("AUTHSERVICE") and port.isascii() and port.isdigit()
+
+
+_LDAP_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _ldap_option(name: str) -> bool:  # ldap.conf(5) options given with an LDAP prefix
+    return name.startswith("LDAP") and len(name) > 4 and _LDAP_CHARS.issuperset(name[4:])
+
+
+# Families of names each file accepts beyond its list.
+_KNOWN_PATTERNS: Mapping[str, Callable[[str], bool]] = {
+    "imapd": _authservice,
+    "imapd-ssl": _authservice,
+    "pop3d": _authservice,
+    "pop3d-ssl": _authservice,
+    "authdaemonrc": _ldap_option,
 }
 
 
@@ -197,10 +217,7 @@ def is_known(filename: str, name: str) -> bool:
     if known is None or name in known:
         return True
     pattern = _KNOWN_PATTERNS.get(filename)
-    return bool(pattern and pattern.fullmatch(name))
-
-
-Warn = Callable[[str], None]
+    return bool(pattern and pattern(name))
 
 
 def warn_stderr(message: str) -> None:
@@ -212,35 +229,71 @@ def warn_stderr(message: str) -> None:
         pass  # no usable stderr: a warning is never worth failing a connection for
 
 
-@dataclass(frozen=True, slots=True)
 class ConfigFile:
-    path: Path
-    values: Mapping[str, str]
-    lines: Mapping[str, int] = field(default_factory=dict)  # variable -> line number
-    markers: tuple[str, ...] = ()  # sysconftool ##NAME markers, in order
+    """One parsed file (read-only by convention; cheaper than a dataclass to define)."""
+
+    __slots__ = ("lines", "markers", "path", "values")
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        values: Mapping[str, str],
+        lines: Mapping[str, int] | None = None,  # variable -> line number
+        markers: tuple[str, ...] = (),  # sysconftool ##NAME markers, in order
+    ) -> None:
+        self.path = os.fspath(path)
+        self.values = values
+        self.lines: Mapping[str, int] = lines if lines is not None else {}
+        self.markers = markers
 
     def get(self, name: str, default: str = "") -> str:
         return self.values.get(name, default)
 
     def unknown(self) -> list[str]:
         """Warnings for variables this file does not define in its .dist (kept all the same)."""
+        filename = os.path.basename(self.path)
         return [
             f"{self.path}:{self.lines.get(name, 0)}: unknown variable {name} (kept, but courier-imap "
-            f"does not use it; check its spelling against {self.path.name}.dist)"
+            f"does not use it; check its spelling against {filename}.dist)"
             for name in self.values
-            if not is_known(self.path.name, name)
+            if not is_known(filename, name)
         ]
 
 
 def _expand(text: str, env: Mapping[str, str], where: str) -> str:
-    if _SUBST.search(text):
-        raise ConfigError(f"{where}: command substitution is not supported in a config value")
-    special = _SPECIAL.search(text)
-    if special:
-        raise ConfigError(f"{where}: {special.group()} is a shell parameter; write \\$ for a dollar sign")
-    if _BRACE.search(text):
-        raise ConfigError(f"{where}: only plain ${{NAME}} is supported, not other ${{...}} forms")
-    return _VAR.sub(lambda m: env.get(m.group(1) or m.group(2), ""), text)
+    """$NAME and ${NAME} from ``env``; a $ or ` escaped by parse_value is preceded by a NUL."""
+    if "$" not in text and "`" not in text:
+        return text
+    marks = [i for i, c in enumerate(text) if c in "$`" and (i == 0 or text[i - 1] != "\x00")]
+    for i in marks:
+        if text[i] == "`" or text.startswith("$(", i):
+            raise ConfigError(f"{where}: command substitution is not supported in a config value")
+    for i in marks:
+        if text[i + 1 : i + 2] and text[i + 1] in "0123456789*@#?$!-":
+            raise ConfigError(f"{where}: {text[i : i + 2]} is a shell parameter; write \\$ for a dollar sign")
+    for i in marks:
+        if text.startswith("${", i):
+            end = text.find("}", i + 2)
+            if end < 0 or not _is_name(text[i + 2 : end]):
+                raise ConfigError(f"{where}: only plain ${{NAME}} is supported, not other ${{...}} forms")
+    out: list[str] = []
+    done = 0
+    for i in marks:
+        if text.startswith("${", i):
+            end = text.find("}", i + 2)
+            name, stop = text[i + 2 : end], end + 1
+        else:
+            stop = i + 1
+            while stop < len(text) and (text[stop] == "_" or (text[stop].isascii() and text[stop].isalnum())):
+                stop += 1
+            name = text[i + 1 : stop]
+            if not name:
+                continue  # a lone $ stays as it is, as in sh
+        out.append(text[done:i])
+        out.append(env.get(name, ""))
+        done = stop
+    out.append(text[done:])
+    return "".join(out)
 
 
 def parse_value(raw: str, env: Mapping[str, str], where: str) -> str:
@@ -326,7 +379,18 @@ def _scan(segment: str, quote: str, prev: str) -> tuple[bool, str, str]:
     return False, quote, prev
 
 
-def parse_text(text: str, path: Path, env: Mapping[str, str] | None = None) -> ConfigFile:
+def _marker(line: str) -> str | None:
+    """The setting named by a sysconftool marker line (``##NAME: <setting>:<revision>``)."""
+    if not line.startswith("##NAME:"):
+        return None
+    name, colon, revision = line[len("##NAME:") :].partition(":")
+    name, revision = name.strip(), revision.strip()
+    if not colon or not name or len(name.split()) != 1 or not (revision.isascii() and revision.isdigit()):
+        return None
+    return name
+
+
+def parse_text(text: str, path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> ConfigFile:
     """Parse one file's text; ``env`` supplies variables defined by files sourced earlier."""
     scope: dict[str, str] = dict(env or {})
     values: dict[str, str] = {}
@@ -346,9 +410,9 @@ def parse_text(text: str, path: Path, env: Mapping[str, str] | None = None) -> C
             i += 1
         line = line.removesuffix("\r")  # a file edited on Windows
         stripped = line.strip()
-        marker = _MARKER.match(stripped)
-        if marker:
-            markers.append(marker.group(1))
+        marker = _marker(stripped)
+        if marker is not None:
+            markers.append(marker)
             continue
         if not stripped or stripped.startswith("#"):
             continue
@@ -356,13 +420,12 @@ def parse_text(text: str, path: Path, env: Mapping[str, str] | None = None) -> C
         statement = line.lstrip(" \t")
         if statement.startswith("export "):
             statement = statement[len("export ") :].lstrip(" \t")
-        m = _ASSIGN.fullmatch(statement)
-        if not m:
+        name, equals, raw = statement.partition("=")
+        if not equals or not _is_name(name):
             raise ConfigError(
                 f"{path}:{lineno}: expected NAME=value, found {stripped[:60]!r}; fix or comment out this line"
             )
-        name = m.group(1)
-        value = parse_value(m.group(2), scope, f"{path}:{lineno}: {name}")
+        value = parse_value(raw, scope, f"{path}:{lineno}: {name}")
         scope[name] = value
         values[name] = value
         lines[name] = lineno
@@ -370,15 +433,16 @@ def parse_text(text: str, path: Path, env: Mapping[str, str] | None = None) -> C
 
 
 def read_config(
-    path: Path | str, env: Mapping[str, str] | None = None, warn: Warn | None = None
+    path: str | os.PathLike[str], env: Mapping[str, str] | None = None, warn: Warn | None = None
 ) -> ConfigFile:
     """Read a Courier config file; a missing file reads as empty.
 
     ``warn`` (if given) receives one message per unknown variable.
     """
-    p = Path(path)
+    p = os.fspath(path)
     try:
-        text = p.read_text(encoding="utf-8", errors="surrogateescape")
+        with open(p, encoding="utf-8", errors="surrogateescape") as fh:
+            text = fh.read()
     except FileNotFoundError:
         return ConfigFile(path=p, values={})
     except IsADirectoryError as exc:
@@ -392,7 +456,9 @@ def read_config(
     return cf
 
 
-def read_chain(config_dir: Path | str, *names: str, warn: Warn | None = warn_stderr) -> dict[str, str]:
+def read_chain(
+    config_dir: str | os.PathLike[str], *names: str, warn: Warn | None = warn_stderr
+) -> dict[str, str]:
     """Source several files in order (as the start scripts do); later files win.
 
     Unknown variables are kept and reported through ``warn`` (stderr by default;
@@ -400,7 +466,7 @@ def read_chain(config_dir: Path | str, *names: str, warn: Warn | None = warn_std
     """
     merged: dict[str, str] = {}
     for name in names:
-        merged.update(read_config(Path(config_dir) / name, merged, warn).values)
+        merged.update(read_config(os.path.join(config_dir, name), merged, warn).values)
     return merged
 
 

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping
+
+TYPE_CHECKING = False  # not typing's: imported before every greeting
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 _PRIORITIES = {"ERR": 3, "WARN": 4, "NOTICE": 5, "INFO": 6, "DEBUG": 7}
 _MAX_FIELD = 200

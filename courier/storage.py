@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    import os
 
 
 class StorageError(Exception):
@@ -119,6 +122,11 @@ class Mailbox(Protocol):
 
     def message_path(self, uid: int) -> str:
         """The message file's current path (for caches that check the file's identity)."""
+        ...
+
+    def message_stat(self, uid: int) -> tuple[str, os.stat_result]:
+        """The message file's current path and its ``os.stat`` (one look at the disk when the
+        file is where this session last saw it)."""
         ...
 
     def metadata_path(self, name: str) -> str:

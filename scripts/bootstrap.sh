@@ -50,3 +50,6 @@ if [ ! -f .venv/.project-stamp-compat ] || [ pyproject.toml -nt .venv/.project-s
     pipq install --no-deps --no-build-isolation -e . --config-settings editable_mode=compat
     touch .venv/.project-stamp-compat
 fi
+# A session imports most of the package only after it has become the account, and then
+# cannot write __pycache__: without this, every connection would compile those modules again.
+.venv/bin/python -m compileall -q -j 0 courier >/dev/null

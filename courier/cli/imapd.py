@@ -9,6 +9,7 @@ before anything heavy is imported.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import time
 
@@ -83,8 +84,16 @@ def main(argv: list[str] | None = None) -> int:
     from courier import log
 
     log.configure("imapd")
-    rfd, wfd, remote, sock = _client()
+    from courier.imap.capability import greeting
+
     preauth_user = os.environ.get("AUTHENTICATED", "")
+    greeted = False
+    if not tls and not preauth_user and _socket_on_stdin():
+        # The usual case (inetd, courier-tcpd, systemd Accept=yes): fd 0 is the client's
+        # socket.  Greet before even the socket module is imported (it costs about as much
+        # as starting the interpreter); who the client is can be found out afterwards.
+        greeted = _greet_early(greeting(settings, tls, starttls_available=_have_certificate(settings)))
+    rfd, wfd, remote, sock = _client()
     tls_transport = None
     if tls and not preauth_user:
         # Implicit TLS (port 993): the handshake comes before the greeting.
@@ -93,10 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     # STARTTLS is offered only on a real socket with a certificate to present.
     starttls_ok = not tls and not preauth_user and sock is not None and _have_certificate(settings)
-    if not preauth_user:
+    if not preauth_user and not greeted:
         # Greet before the session machinery is even imported.
-        from courier.imap.capability import greeting
-
         hello = greeting(settings, tls, starttls_available=starttls_ok)
         if tls_transport is not None:
             tls_transport.send(hello)
@@ -142,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             conn.flush()
             sys.stderr.write(f"imapd: cannot open maildir {maildir}: {exc.strerror}\n")
             return 1
-        session.authenticated(store, Path(maildir).absolute(), preauth_user)
+        session.authenticated(store, Path(maildir).absolute(), preauth_user, os.environ.get("OPTIONS", ""))
 
     from courier.imap.commands import load
 
@@ -170,6 +177,31 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _socket_on_stdin() -> bool:
+    if os.environ.get("LISTEN_FDS"):
+        return False  # systemd hands the connection over as fd 3 (see courier.net.activation)
+    try:
+        return stat.S_ISSOCK(os.fstat(0).st_mode)
+    except OSError:
+        return False
+
+
+def _greet_early(hello: bytes) -> bool:
+    """Write the greeting to the socket on fd 0; False if it is not a connected stream
+    (a listening socket: courier.net.activation accepts the connection, then we greet)."""
+    view = memoryview(hello)
+    try:
+        while view:
+            view = view[os.write(0, view) :]
+    except (BrokenPipeError, ConnectionResetError):
+        return True  # the client has gone; the session finds out at its first read
+    except OSError:
+        if len(view) < len(hello):
+            raise
+        return False
+    return True
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -183,14 +215,16 @@ def _tls_settings(settings: ImapSettings, starttls: bool) -> TlsSettings:
     from courier import tls as courier_tls
 
     values = dict(settings.tls_values)
-    values.setdefault("TLS_CERTFILE", str(settings.config_dir / "imapd.pem"))
-    return courier_tls.settings_from(values, starttls=starttls, where=str(settings.config_dir / "imapd-ssl"))
+    values.setdefault("TLS_CERTFILE", os.path.join(settings.config_dir, "imapd.pem"))
+    return courier_tls.settings_from(
+        values, starttls=starttls, where=os.path.join(settings.config_dir, "imapd-ssl")
+    )
 
 
 def _have_certificate(settings: ImapSettings) -> bool:
     values = dict(settings.tls_values)
     # Unset TLS_CERTFILE: imapd.pem beside the config (Courier's /etc/courier/imapd.pem).
-    return os.path.isfile(values.get("TLS_CERTFILE", "") or str(settings.config_dir / "imapd.pem"))
+    return os.path.isfile(values.get("TLS_CERTFILE", "") or os.path.join(settings.config_dir, "imapd.pem"))
 
 
 def _start_tls(

@@ -17,10 +17,12 @@ def capabilities(
     starttls_available: bool,
     external: bool = False,
 ) -> list[str]:
-    """IMAP_CAPABILITY (IMAP_CAPABILITY_TLS once encrypted), then STARTTLS before login when it
-    is configured and a TLS engine is attached, then XCOURIEROUTBOX and XMAGICTRASH when set,
-    then ENABLE UTF8=ACCEPT, then ID if configured."""
+    """IMAP_CAPABILITY (IMAP_CAPABILITY_TLS once encrypted), ACL ACL2=UNION if IMAP_ACL, then
+    STARTTLS before login when it is configured and a TLS engine is attached, then
+    XCOURIEROUTBOX and XMAGICTRASH when set, then ENABLE UTF8=ACCEPT, then ID if configured."""
     caps = (settings.capability_tls if tls else settings.capability).split()
+    if settings.acl:
+        caps += ["ACL", "ACL2=UNION"]
     if external and "AUTH=EXTERNAL" not in caps:
         caps.append("AUTH=EXTERNAL")  # a verified client certificate names the account
     if not authenticated:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from courier.imap.args import Args, Bad, No
 from courier.imap.capability import capabilities
@@ -15,6 +15,9 @@ from courier.imap.settings import ImapSettings
 from courier.imap.table import COMMANDS, Spec, State
 from courier.imap.view import SYSTEM_FLAGS, View
 from courier.storage import StorageError, Store
+
+if TYPE_CHECKING:
+    from courier.maildir.acl import Identity
 
 ERROR_TEXT = "Error in IMAP command received by server."
 MAX_ERRORS = 10  # the 10th consecutive protocol error ends the session, as with Courier
@@ -56,6 +59,9 @@ class Session:
         self.store: Store | None = None
         self.maildir: Path | None = None
         self.user = ""
+        self.options = ""  # the account's authlib OPTIONS (groups for ACLs, disableshared)
+        self.identity: Identity | None = None  # built from user and options by courier.imap.rights
+        self.myrights = ""  # rights on the selected folder (SELECT's [MYRIGHTS])
         self.view: View | None = None
         self.errors = 0
         self.closed = False
@@ -82,10 +88,11 @@ class Session:
         return name in (c.upper() for c in caps)
 
     # -- starting --------------------------------------------------------------------------
-    def authenticated(self, store: Store, maildir: Path, user: str) -> None:
+    def authenticated(self, store: Store, maildir: Path, user: str, options: str = "") -> None:
         self.store = store
         self.maildir = maildir
         self.user = user
+        self.options = options
         self.state = State.AUTHENTICATED
         self.empty_trash()
 
@@ -171,10 +178,13 @@ class Session:
 
     def run(self, spec: Spec, tag: str, args: list[object], uid: bool) -> None:
         try:
-            try:
-                result = spec.handler(self, tag, Args(args, self.w.utf8), uid)
-            finally:
-                self._save_summaries()
+            self._run(spec, tag, args, uid)
+        finally:
+            self._save_summaries()
+
+    def _run(self, spec: Spec, tag: str, args: list[object], uid: bool) -> None:
+        try:
+            result = spec.handler(self, tag, Args(args, self.w.utf8), uid)
         except Bad:
             self._after(spec)
             self._protocol_error(tag)
@@ -202,8 +212,11 @@ class Session:
         self.w.status(tag, result.status, result.text, _code(result.code))
 
     def _save_summaries(self) -> None:
-        """Keep what the command parsed for the next command or session (no-op if nothing new)."""
+        """Keep what the command parsed for the next command or session (no-op if nothing new);
+        the client has its answer first."""
         if self.view is not None:
+            if self.view.summaries.parsed:
+                self.conn.flush()
             self.view.summaries.save(list(self.view.info.values()))
 
     def _after(self, spec: Spec) -> None:
@@ -236,6 +249,7 @@ class Session:
     def deselect(self) -> None:
         if self.view is not None:
             try:
+                self.view.summaries.close()
                 self.view.mailbox.close()
             finally:
                 self.view = None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+import os
 
-from courier.config import DEFAULT_CONFIG_DIR, ConfigError, as_bool, as_int, as_seconds, read_chain
+from courier.config import ConfigError, as_bool, as_int, as_seconds, read_chain
+from courier.frozen import Frozen
 from courier.maildir.settings import MaildirSettings, settings_from_config
+
+TYPE_CHECKING = False  # not typing's: read before every greeting
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 #: What Courier's imapd uses when IMAP_CAPABILITY is not set at all.
 BUILTIN_CAPABILITY = "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE QUOTA IDLE"
@@ -25,6 +28,7 @@ _NAMES = (
     "IMAP_OBSOLETE_CLIENT",
     "IMAP_UMASK",
     "IMAP_ID_FIELDS",
+    "IMAP_ACL",
     "IMAP_MAXMSGSIZE",
     "IMAP_AUTOLOGOUT",
     "IMAP_KEYWORDS",
@@ -45,9 +49,8 @@ _NAMES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ImapSettings:
-    config_dir: Path = DEFAULT_CONFIG_DIR
+class ImapSettings(Frozen):
+    config_dir: str = "/etc/courier"
     capability: str = BUILTIN_CAPABILITY
     capability_tls: str = BUILTIN_CAPABILITY + " AUTH=PLAIN"
     starttls: bool = False  # offer STARTTLS on the plain port (IMAPDSTARTTLS)
@@ -57,6 +60,7 @@ class ImapSettings:
     obsolete_client: bool = False
     umask: int = 0o022
     id_fields: int = 0  # IMAP_ID_FIELDS: 0 = no ID command
+    acl: bool = False  # IMAP_ACL: advertise ACL ACL2=UNION (the ACL commands work either way)
     max_message: int = 100 * 1024 * 1024  # IMAP_MAXMSGSIZE: largest APPEND accepted
     autologout: float = 1800.0  # IMAP_AUTOLOGOUT: idle seconds before BYE (RFC 3501: >= 30 min)
     keywords: bool = True
@@ -79,11 +83,11 @@ class ImapSettings:
     tls_values: tuple[tuple[str, str], ...] = ()
     #: The store's settings (IMAP_KEYWORDS, IMAP_USELOCKS, IMAP_TRASHFOLDERNAME, IMAP_UMASK,
     #: IMAP_TRASHQUOTA); the account's quota is filled in at login.
-    maildir: MaildirSettings = field(default_factory=MaildirSettings)
+    maildir: MaildirSettings = MaildirSettings()
 
 
-def settings_from(values: Mapping[str, str], config_dir: Path = DEFAULT_CONFIG_DIR) -> ImapSettings:
-    where = str(config_dir / "imapd")
+def settings_from(values: Mapping[str, str], config_dir: str = "/etc/courier") -> ImapSettings:
+    where = os.path.join(config_dir, "imapd")
     cap = values.get("IMAP_CAPABILITY", "").strip() or BUILTIN_CAPABILITY
     cap_tls = values.get("IMAP_CAPABILITY_TLS", "").strip() or cap + " AUTH=PLAIN"
     umask_raw = values.get("IMAP_UMASK", "").strip() or "022"
@@ -115,6 +119,7 @@ def settings_from(values: Mapping[str, str], config_dir: Path = DEFAULT_CONFIG_D
         obsolete_client=as_bool(values, "IMAP_OBSOLETE_CLIENT", False),
         umask=umask,
         id_fields=as_int(values, "IMAP_ID_FIELDS", 0, where),
+        acl=as_bool(values, "IMAP_ACL", False),
         max_message=maxmsg,
         autologout=float(autologout),
         keywords=maildir.keywords != 0,
@@ -196,17 +201,17 @@ def parse_empty_trash(raw: str, trash_folder: str, where: str = "imapd") -> tupl
 
 def store_settings(settings: ImapSettings, quota: str | None) -> MaildirSettings:
     """The store's settings for one account (``quota``: authlib's, e.g. "1000000S,100C")."""
-    from dataclasses import replace
-
-    return replace(settings.maildir, quota=quota or None)
+    return settings.maildir.replace(quota=quota or None)
 
 
 def load(
-    config_dir: Path | str = DEFAULT_CONFIG_DIR, tls: bool = False, environ: Mapping[str, str] | None = None
+    config_dir: str | os.PathLike[str] = "/etc/courier",
+    tls: bool = False,
+    environ: Mapping[str, str] | None = None,
 ) -> ImapSettings:
     """Read ``imapd`` and ``imapd-ssl`` in the order Courier's start script for that port does;
     variables set in ``environ`` win, as they do for Courier."""
-    d = Path(config_dir)
+    d = os.fspath(config_dir)
     order = ("imapd", "imapd-ssl") if tls else ("imapd-ssl", "imapd")
     values = read_chain(d, *order)
     if environ:

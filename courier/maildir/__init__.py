@@ -5,10 +5,9 @@ Import cost matters (one process per connection): the store is imported on first
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .settings import MaildirSettings, settings_from_config
 
+TYPE_CHECKING = False  # not typing's (imported before the greeting)
 if TYPE_CHECKING:
     from .store import MaildirStore
 

@@ -430,6 +430,19 @@ class MaildirFolder:
             raise StorageError("Message was expunged by another session.")
         return os.path.join(self.path, *hit)
 
+    def message_stat(self, uid: int) -> tuple[str, os.stat_result]:
+        m = self._msgs[self._index(uid)]
+        sub, fn = self._location(m)
+        path = os.path.join(self.path, sub, fn)
+        try:
+            return path, os.stat(path)
+        except FileNotFoundError:
+            hit = self._relocate(m)
+            if hit is None:
+                raise StorageError("Message was expunged by another session.") from None
+        path = os.path.join(self.path, *hit)
+        return path, os.stat(path)
+
     def metadata_path(self, name: str) -> str:
         # a plain file name that cannot be mistaken for a folder (.name), a message or a maildir
         # subdirectory; e.g. imapd's MIME summaries, "courierpymime"

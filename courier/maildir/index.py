@@ -34,7 +34,7 @@ class Index:
 def load(folder: str) -> Index | None:
     try:
         with open(os.path.join(folder, INDEX), "rb") as fh:
-            data = marshal.load(fh)
+            data = marshal.loads(fh.read())  # load(fh) reads piecemeal: 10x slower
     except (OSError, EOFError, ValueError, TypeError):
         return None
     try:

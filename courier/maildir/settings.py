@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from courier.frozen import Frozen
+
+TYPE_CHECKING = False  # not typing's: the settings are read before every greeting
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
-@dataclass(frozen=True, slots=True)
-class MaildirSettings:
+class MaildirSettings(Frozen):
     #: IMAP_KEYWORDS: 0 = keywords off, 1 = on with atomic updates, 2 = on, faster non-atomic updates.
     keywords: int = 1
     #: IMAP_USELOCKS: also take Courier's dot-lock (tmp/courier.lock) while assigning UIDs.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from hypothesis import strategies as st
 
 from courier.config import (
     ConfigError,
+    _expand,
+    _marker,
     as_bool,
     as_int,
     as_octal,
@@ -196,3 +199,51 @@ def test_any_value_is_refused_or_read_exactly_like_sh(tmp_path: Path, value: str
 
 def test_backslash_at_end_of_file_is_literal(tmp_path: Path) -> None:
     assert values("A=abc\\") == sh_values(tmp_path, "A=abc\\", ["A"]) == {"A": "abc\\"}
+
+
+# The regular expressions the parser used before it dropped `re` (imported before every
+# greeting): the hand-written scanner must agree with them exactly, errors included.
+_VAR = re.compile(r"(?<!\x00)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+_MARKER = re.compile(r"##NAME:\s*([^:\s]+)\s*:\s*([0-9]+)\s*$")
+_SUBST = re.compile(r"(?<!\x00)(?:\$\(|`)")
+_SPECIAL = re.compile(r"(?<!\x00)\$[0-9*@#?$!-]")
+_BRACE = re.compile(r"(?<!\x00)\$\{(?![A-Za-z_][A-Za-z0-9_]*\})")
+
+
+def _expand_by_regex(text: str, env: dict[str, str]) -> str:
+    if _SUBST.search(text):
+        raise ConfigError("w: command substitution is not supported in a config value")
+    special = _SPECIAL.search(text)
+    if special:
+        raise ConfigError(f"w: {special.group()} is a shell parameter; write \\$ for a dollar sign")
+    if _BRACE.search(text):
+        raise ConfigError("w: only plain ${NAME} is supported, not other ${...} forms")
+    return _VAR.sub(lambda m: env.get(m.group(1) or m.group(2), ""), text)
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "300")), deadline=None)
+@given(
+    st.lists(st.sampled_from([*"$`{}()\x00aB_1 -*@#?!:é", "${B}", "$B", "${", "$("]), max_size=12).map(
+        "".join
+    )
+)
+def test_expansion_agrees_with_the_regular_expressions(text: str) -> None:
+    env = {"B": "bee", "aB_1": "x", "a": "y", "B_": "z"}
+    try:
+        expected: str | BaseException = _expand_by_regex(text, env)
+    except ConfigError as exc:
+        expected = exc
+    try:
+        got = _expand(text, env, "w")
+    except ConfigError as exc:
+        assert isinstance(expected, ConfigError), text
+        assert str(exc) == str(expected), text
+        return
+    assert got == expected, text
+
+
+@given(st.lists(st.sampled_from(["##NAME:", " ", "\t", ":", "A", "b_2", "12", "x y", "é", "٣"]), max_size=8))
+def test_markers_agree_with_the_regular_expression(parts: list[str]) -> None:
+    line = "".join(parts).strip()
+    m = _MARKER.match(line)
+    assert _marker(line) == (m.group(1) if m else None), line

@@ -106,9 +106,11 @@ def serve_account(
     system_user: tuple[str, int, int],
     imapd_config: str = "",
     userdb: dict[str, str] | None = None,
+    others: dict[str, str] | None = None,
 ) -> Iterator[ImapServer]:
     """The whole server; ``imapd_config`` is appended to ``imapd``, ``userdb`` adds fields
-    (e.g. ``{"quota": "5000S"}``) to user@example.com's userdb entry."""
+    (e.g. ``{"quota": "5000S"}``) to user@example.com's userdb entry; ``others`` are more
+    logins (address -> OPTIONS) with the same password and the same maildir."""
     from courier.maildir.create import make_maildir
     from tests.authfixtures import Account, start_authdaemond
     from tests.imap.transcript import SIMPLE, THIRD, lf
@@ -128,10 +130,13 @@ def serve_account(
         for dirpath, dirnames, filenames in os.walk(home):
             for n in [dirpath, *(os.path.join(dirpath, f) for f in dirnames + filenames)]:
                 os.chown(n, uid, gid)
+        pw = "secret pass"
+        more = [Account(a, pw, str(home), uid=uid, gid=gid, options=o) for a, o in (others or {}).items()]
         sock = start_authdaemond(
             tmp_path,
             [Account("user@example.com", "secret pass", str(home), uid=uid, gid=gid, extra=userdb or {}),
-             Account("noimap@example.com", "pw", str(home), uid=uid, gid=gid, options="disableimap=1")],
+             Account("noimap@example.com", "pw", str(home), uid=uid, gid=gid, options="disableimap=1"),
+             *more],
         )  # fmt: skip
         etc = tmp_path / "etc"
         etc.mkdir()

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from bench.mime_corpus import messages
+from courier.imap.commands.fetch import internaldate
+from courier.imap.response import Atom, Spaced, serialise
+from courier.imap.view import flag_list
 from courier.maildir.create import make_maildir
 from courier.maildir.deliver import deliver
+from courier.maildir.names import sort_key
 from courier.mime.message import Message
 from courier.mime.summary import summarize
 from tests.imap.transcript import SIMPLE, Server, lf
@@ -120,3 +125,88 @@ def test_a_foreign_or_unreadable_cache_is_not_fatal(folder: tuple[Path, Path]) -
     (md / CACHE).unlink()
     (md / CACHE).mkdir()  # not a file at all
     assert session(md, etc) == first
+
+
+QUICK = "FETCH 1:* (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE BODY)"
+CORPUS = Path(__file__).resolve().parent.parent / "mime" / "corpus"
+
+
+def _raw_response(srv: Server, tag: bytes) -> bytes:
+    """The server's bytes up to and including the tagged line, literals and all."""
+    out = b""
+    while True:
+        while b"\r\n" not in srv.buf:
+            chunk = os.read(srv.fd, 65536)
+            assert chunk, out[-300:]
+            srv.buf += chunk
+        line, srv.buf = srv.buf.split(b"\r\n", 1)
+        out += line + b"\r\n"
+        m = re.search(rb"\{(\d+)\}$", line)
+        if m:
+            out += srv.read_literal(int(m.group(1)))
+        elif line.startswith(tag + b" "):
+            return out
+
+
+def _expected(raws: list[bytes], flags: dict[int, frozenset[str]], recent: bool) -> bytes:
+    """What the serialiser writes for QUICK, from each message parsed afresh."""
+    out = b""
+    for seq, raw in enumerate(raws, 1):
+        m = Message(raw)
+        out += serialise(
+            seq,
+            Atom("FETCH"),
+            [
+                *(Atom("UID"), seq, Atom("FLAGS"), flag_list(flags.get(seq, frozenset()), recent)),
+                *(Atom("INTERNALDATE"), internaldate(DAY0 + 86401 * seq), Atom("RFC822.SIZE"), m.size),
+                *(Atom("ENVELOPE"), Spaced(m.envelope()), Atom("BODYSTRUCTURE"), m.bodystructure(True)),
+                *(Atom("BODY"), m.bodystructure(False)),
+            ],
+        )
+    return out
+
+
+DAY0 = 1_600_000_000
+
+
+def test_quick_fetch_lines_are_the_serialisers_cached_or_not(tmp_path: Path) -> None:
+    """FETCH of summary items is joined from cached bytes: byte for byte what serialising the
+    parsed message gives, on a mixed corpus (8-bit and encoded headers, literals, nesting)."""
+    md = tmp_path / "Maildir"
+    make_maildir(str(md))
+    raws = [p.read_bytes() for p in sorted(CORPUS.glob("*.eml"))] + list(messages(12, seed=5))
+    raws.append(b"Subject: " + b"long " * 300 + b'\nFrom: "Q \\ \\"x" <q@example.org>\n\nbody\n')
+    raws.append(b"Subject: caf\xc3\xa9\nFrom: J\xc3\xbcrgen <j@example.de>\n\n8-bit\n")
+    names = [os.path.basename(deliver(str(md), raw)) for raw in raws]
+    # UIDs go by the maildir's order of names; dates tell the messages apart
+    raws = [raw for _, raw in sorted(zip(names, raws, strict=True), key=lambda x: sort_key(x[0]))]
+    for seq, name in enumerate(sorted(names, key=sort_key), 1):
+        os.utime(md / "new" / name, (DAY0, DAY0 + 86401 * seq))
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "imapd").write_text("")
+    stored = {1: frozenset({"\\Seen", "\\Flagged"}), 4: frozenset({"\\Deleted", "$Junk", "\\Answered"})}
+    n = len(raws)
+    for attempt, recent in ((1, True), (2, False), (3, False)):
+        srv = Server(md, etc)
+        try:
+            srv.send(b"s SELECT INBOX\r\n")
+            _raw_response(srv, b"s")
+            if attempt == 1:
+                srv.send(b"f1 STORE 1 +FLAGS.SILENT (\\Seen \\Flagged)\r\n")
+                srv.send(b"f2 STORE 4 +FLAGS.SILENT (\\Deleted $Junk \\Answered)\r\n")
+                _raw_response(srv, b"f1")
+                _raw_response(srv, b"f2")
+            srv.send(f"q {QUICK}\r\n".encode())
+            got = _raw_response(srv, b"q")
+            srv.send(b"z LOGOUT\r\n")
+            _raw_response(srv, b"z")
+        finally:
+            srv.close()
+        assert got.endswith(b"q OK FETCH completed.\r\n")
+        assert got.count(b" FETCH (UID ") == n
+        want = _expected(raws, stored, recent)
+        assert got[: -len(b"q OK FETCH completed.\r\n")] == want, attempt
+        assert (md / CACHE).is_file()
+        if attempt == 2:
+            (md / CACHE).unlink()  # the third session parses again

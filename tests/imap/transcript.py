@@ -139,10 +139,6 @@ def normalise(lines: list[str], ours: bool) -> list[str]:
             r"\1 <ERR>",
             line,
         )
-        # we do not advertise or answer ACL (not implemented)
-        line = line.replace(" ACL ACL2=UNION", "")
-        if line.startswith('* OK [MYRIGHTS "'):
-            continue
         # RFC 3501 requires UIDNEXT on SELECT; Courier omits it
         if line.startswith("* OK [UIDNEXT "):
             continue

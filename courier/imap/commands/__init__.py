@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def load() -> None:
     from courier.imap.commands import (  # noqa: F401
+        acl,
         append,
         auth,
         basic,

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from courier.imap import outbox
+from courier.imap import outbox, rights
 from courier.imap.args import Args, Bad, No, date_time, mailbox_name
 from courier.imap.commands.selected import parse_flags
 from courier.imap.parser import Atom as InAtom
@@ -31,11 +31,13 @@ class SpoolFile(Spool):
         self.discard()
 
 
-def _target(s: Session, name: str) -> None:
+def _target(s: Session, name: str, shown: str) -> str:
+    """The rights on the target (NO unless it exists and they include "i")."""
     if name != "INBOX" and not name.startswith("INBOX."):
         raise No("Must create mailbox before append", "TRYCREATE")
     if not s.require_store().exists(name):
         raise No("Must create mailbox before append", "TRYCREATE")
+    return rights.require(s, name, "i", "APPEND", shown)
 
 
 def literal_sink(s: Session, ev: NeedLiteral) -> SpoolFile:
@@ -52,7 +54,7 @@ def literal_sink(s: Session, ev: NeedLiteral) -> SpoolFile:
         raise Bad("APPEND date-time must be quoted")
     if len(rest) > 1:
         raise Bad("too many APPEND arguments")
-    _target(s, name)
+    _target(s, name, rights.wire(args[0]))
     if ev.size > s.settings.max_message:
         raise No("Message too large.", "TOOBIG")
     assert s.maildir is not None
@@ -61,6 +63,7 @@ def literal_sink(s: Session, ev: NeedLiteral) -> SpoolFile:
 
 @command("APPEND", AUTH)
 def append(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    shown = rights.wire(a.peek())
     name = a.mailbox()
     flags: frozenset[str] = frozenset()
     if isinstance(a.peek(), list):
@@ -80,12 +83,14 @@ def append(s: Session, tag: str, a: Args, uid: bool) -> Result:
             # a small message sent as a quoted string; still the same path
             if not isinstance(msg, bytes):
                 raise Bad("APPEND needs a literal")
-            _target(s, name)
+            _target(s, name, shown)
             data = msg
             chunks: Iterable[bytes] = [data]
         else:
             chunks = spool
         store = s.require_store()
+        # only the flags the rights allow ("s" \Seen, "t" \Deleted, "w" the rest), as Courier
+        flags = rights.allowed_flags(rights.myrights(s, name), flags)
         submit = outbox.submitter(s.settings, s.user) if outbox.is_outbox(s.settings, name) else None
         view = s.view
         if view is not None and view.mailbox.name == name and not view.readonly:

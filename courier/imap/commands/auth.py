@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +30,7 @@ def login_settings(s: Session) -> LoginSettings:
     from courier.login import LoginSettings
 
     if not isinstance(s.login_settings, LoginSettings):
-        rc = read_config(Path(s.settings.config_dir) / "authdaemonrc")
+        rc = read_config(os.path.join(s.settings.config_dir, "authdaemonrc"))
         var = rc.get("authdaemonvar", "").strip() or "/run/courier/authdaemon"
         s.login_settings = LoginSettings(
             authdaemon_socket=str(Path(var) / "socket"),
@@ -91,7 +92,9 @@ def finish_login(s: Session, authtype: str, authdata: bytes, user: str | None) -
         s.w.status("*", "BYE", "Unable to open the mailbox.")
         s.closed = True
         return None
-    s.authenticated(store, Path(maildir), info.address)
+    from courier.auth.info import format_options
+
+    s.authenticated(store, Path(maildir), info.address, format_options(info.options))
     log.login(info.address, s.remote[0], s.remote[1], "IMAP")
     return Result("LOGIN Ok.")
 

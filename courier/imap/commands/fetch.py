@@ -9,28 +9,24 @@ from typing import TYPE_CHECKING
 
 from courier.imap.args import Args, Bad
 from courier.imap.fetchitems import Item, parse_items
-from courier.imap.response import Atom, Literal, Spaced, Wire
+from courier.imap.response import Atom, Literal, Spaced, Wire, wire
 from courier.imap.table import SELECTED, Result, command
+from courier.imap.view import flag_list
 from courier.storage import StorageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from courier.imap.session import Session
+    from courier.imap.view import View
     from courier.mime.message import Message
-    from courier.mime.summary import Summary
-    from courier.storage import Mailbox
+    from courier.storage import Mailbox, MessageInfo
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _SMALL = 1 << 20
 _NO_FILE = ("FLAGS", "UID", "INTERNALDATE")
-#: FETCH items answered from the folder's summary file, and how
-_SUMMARY_ITEMS: dict[str, Callable[[Summary], object]] = {
-    "RFC822.SIZE": lambda s: s.size,
-    "ENVELOPE": lambda s: Spaced(s.envelope),
-    "BODYSTRUCTURE": lambda s: s.bodystructure,
-    "BODY": lambda s: s.body(),
-}
+#: FETCH items the folder's summary file holds in IMAP syntax (courier.imap.summaries.COLUMNS)
+_SUMMARY_ITEMS = frozenset({"RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY"})
+#: items whose whole FETCH response can be built from bytes, with no file and no serialiser
+_QUICK = frozenset({*_NO_FILE, *_SUMMARY_ITEMS})
 
 
 def internaldate(ts: float) -> str:
@@ -63,10 +59,14 @@ def fetch(s: Session, tag: str, a: Args, uid: bool) -> Result:
         items = [Item("UID"), *(i for i in items if i.name != "UID")]
     utf8 = s.w.utf8
     # the cached summaries hold Courier's form of 8-bit headers, not UTF8=ACCEPT's
-    summarised = {} if utf8 else _SUMMARY_ITEMS
+    summarised = frozenset() if utf8 else _SUMMARY_ITEMS
+    if all(i.name in _NO_FILE or i.name in summarised for i in items):
+        _fetch_quick(s, view, ranges, uid, items)
+        return Result("FETCH completed.")
     needs_file = any(i.name not in _NO_FILE and i.name not in summarised for i in items)
     needs_summary = any(i.name in summarised for i in items)
-    sets_seen = not view.readonly and any(i.sets_seen for i in items)
+    # without the "s" right, reading a message does not mark it \Seen (as Courier)
+    sets_seen = not view.readonly and "s" in s.myrights and any(i.sets_seen for i in items)
     for seq, msg_uid in view.resolve(ranges, uid):
         info = view.info[msg_uid]
         msg: Message | None = None
@@ -75,9 +75,7 @@ def fetch(s: Session, tag: str, a: Args, uid: bool) -> Result:
             if needs_summary:
                 for item in items:
                     if item.name in summarised:
-                        cached[item.name] = Wire(
-                            view.summaries.wire(info, item.name, _SUMMARY_ITEMS[item.name])
-                        )
+                        cached[item.name] = Wire(view.summaries.column(info, item.name))
             if needs_file:
                 msg = load_message(view.mailbox, msg_uid)
         except (OSError, KeyError, StorageError):
@@ -88,10 +86,7 @@ def fetch(s: Session, tag: str, a: Args, uid: bool) -> Result:
             out: list[object] = []
             for item in items:
                 out.append(Atom(item.response_name()))
-                if item.name in cached:
-                    value = cached[item.name]
-                else:
-                    value = _value(item, info.uid, view.flags_of(msg_uid), info.internaldate, msg, utf8)
+                value = cached.get(item.name) or _value(item, view, info, msg, utf8)
                 out.append(_counted(s, item, value))
             s.w.untagged(seq, Atom("FETCH"), out)
         finally:
@@ -108,14 +103,52 @@ def fetch(s: Session, tag: str, a: Args, uid: bool) -> Result:
     return Result("FETCH completed.")
 
 
-def _value(item: Item, uid: int, flags: list[Atom], date: float, msg: Message | None, utf8: bool) -> object:
+def _fetch_quick(
+    s: Session, view: View, ranges: list[tuple[int | None, int | None]], uid: bool, items: list[Item]
+) -> None:
+    """FETCH of items that need no message file: each response line is joined from bytes (the
+    summary file keeps ENVELOPE etc. in IMAP syntax) and written as it is; the same bytes the
+    serialiser would write."""
+    w = s.w
+    summaries = view.summaries
+    flags_memo: dict[tuple[frozenset[str], bool], bytes] = {}
+    names = [i.name for i in items]
+    for seq, msg_uid in view.resolve(ranges, uid):
+        info = view.info[msg_uid]
+        parts = [b"* %d FETCH (" % seq]
+        try:
+            for name in names:
+                if name == "UID":
+                    parts.append(b"UID %d " % msg_uid)
+                elif name == "FLAGS":
+                    memo_key = (info.flags, msg_uid in view.recent)
+                    flags = flags_memo.get(memo_key)
+                    if flags is None:
+                        flags = wire(flag_list(*memo_key))
+                        flags_memo[memo_key] = flags
+                    parts += (b"FLAGS ", flags, b" ")
+                elif name == "INTERNALDATE":
+                    parts.append(b'INTERNALDATE "%s" ' % internaldate(info.internaldate).encode("ascii"))
+                else:
+                    parts += (name.encode("ascii"), b" ", summaries.column(info, name), b" ")
+        except (OSError, KeyError, StorageError):
+            w.status("*", "NO", f"Message {seq} is no longer available.")
+            continue
+        parts[-1] = parts[-1][:-1] + b")\r\n"
+        w.raw(b"".join(parts))
+    if not uid:
+        for bad in view.invalid_seqs(ranges):
+            w.status("*", "NO", f"Invalid message sequence number: {bad}")
+
+
+def _value(item: Item, view: View, info: MessageInfo, msg: Message | None, utf8: bool) -> object:
     name = item.name
     if name == "FLAGS":
-        return flags
+        return view.flags_of(info.uid)
     if name == "UID":
-        return uid
+        return info.uid
     if name == "INTERNALDATE":
-        return internaldate(date)
+        return internaldate(info.internaldate)
     assert msg is not None
     if name == "RFC822.SIZE":
         return msg.size

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import TYPE_CHECKING
 
+from courier.imap import rights
 from courier.imap.args import Args, Bad, InvalidMailboxName, No, fold_inbox
 from courier.imap.parser import Atom as InAtom
 from courier.imap.response import Atom, Mailbox
 from courier.imap.table import AUTH, Result, command
-from courier.storage import FolderExists, FolderInfo, InvalidName, NoSuchFolder
+from courier.maildir import acl
+from courier.storage import FolderExists, FolderInfo, InvalidName, NoSuchFolder, StorageError
 
 if TYPE_CHECKING:
     from courier.imap.session import Session
@@ -37,15 +40,26 @@ def create(s: Session, tag: str, a: Args, uid: bool) -> Result:
     if name.endswith(".") and name != "INBOX.":
         # a trailing separator announces a hierarchy level: nothing to create on disk
         check_name(name.rstrip("."))
+        _may_create_in(s, name.rstrip("."), shown.rstrip("."), "CREATE")
+        rights.myrights(s, name.rstrip("."))  # Courier saves the level's inherited ACL
         return Result(f'"{_quote_text(shown)}" created.')
     check_name(name)
+    _may_create_in(s, name, shown, "CREATE")
     try:
         store.create(name)
     except FolderExists:
         raise No("Cannot create this folder.") from None
     except InvalidName:
         raise InvalidMailboxName() from None
+    rights.myrights(s, name)  # the new folder's ACL: its own, or its parent's copied in
     return Result(f'"{_quote_text(shown)}" created.')
+
+
+def _may_create_in(s: Session, name: str, shown: str, cmd: str) -> None:
+    """Creating ``name`` needs the "c" right on the level above it."""
+    up = rights.parent(name)
+    if up is not None:
+        rights.require(s, up, "c", cmd, shown.rpartition(".")[0])
 
 
 def _quote_text(text: str) -> str:
@@ -54,6 +68,7 @@ def _quote_text(text: str) -> str:
 
 @command("DELETE", AUTH)
 def delete(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    shown = rights.wire(a.peek())
     name = a.mailbox()
     a.end()
     if name == "INBOX":
@@ -61,20 +76,37 @@ def delete(s: Session, tag: str, a: Args, uid: bool) -> Result:
     store = s.require_store()
     if not name.startswith("INBOX."):
         raise No(NO_SUCH)
+    if not store.exists(name):
+        raise No(NO_SUCH)
+    rights.require(s, name, "x", "DELETE", shown)
     if s.view is not None and s.view.mailbox.name == name:
         s.deselect()
+    try:
+        saved, src = rights.entries(s, name)
+    except (acl.AclError, StorageError):
+        saved, src = None, None
     try:
         store.delete(name)
     except NoSuchFolder:
         raise No(NO_SUCH) from None
     except InvalidName:
         raise No(NO_SUCH) from None
+    # a level that still has subfolders keeps its ACL, in courierimaphieracl/
+    if saved is not None and src is not None and src.maildir is not None and _has_children(s, name):
+        with contextlib.suppress(acl.AclError, OSError):
+            acl.write_acl(src.maildir, src.folder, saved)
     return Result("Folder deleted.")
+
+
+def _has_children(s: Session, name: str) -> bool:
+    return any(f.name.startswith(name + ".") for f in s.require_store().list_folders())
 
 
 @command("RENAME", AUTH)
 def rename(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    shown_old = rights.wire(a.peek())
     old = a.mailbox()
+    shown_new = rights.wire(a.peek())
     new = a.mailbox()
     a.end()
     if old == "INBOX":
@@ -82,6 +114,8 @@ def rename(s: Session, tag: str, a: Args, uid: bool) -> Result:
     check_name(new)
     if not old.startswith("INBOX."):
         raise No(NO_SUCH)
+    rights.require(s, old, "x", "RENAME", shown_old)
+    _may_create_in(s, new, shown_new, "RENAME")
     store = s.require_store()
     try:
         store.rename(old, new)
@@ -145,6 +179,8 @@ def _attributes(s: Session, info: FolderInfo) -> list[Atom]:
 def _all_folders(s: Session) -> dict[str, FolderInfo]:
     found: dict[str, FolderInfo] = {}
     for info in s.require_store().list_folders():
+        if info.selectable and not rights.may(s, info.name, "l"):
+            continue  # folders without the "l" right are invisible
         found[info.name] = info
     # every level above a folder exists for LIST, as a \Noselect placeholder at least
     for name in list(found):
@@ -189,7 +225,7 @@ def lsub(s: Session, tag: str, a: Args, uid: bool) -> Result:
     subscribed = list(dict.fromkeys(fold_inbox(n) for n in s.require_store().subscriptions()))
     shown: set[str] = set()
     for name in subscribed:
-        if rx.fullmatch(name):
+        if rx.fullmatch(name) and rights.may(s, name, "l"):
             info = folders.get(name)
             # as Courier: children means subscribed children
             children = any(other.startswith(name + ".") for other in subscribed)
@@ -212,6 +248,7 @@ STATUS_ITEMS = ("MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN")
 
 @command("STATUS", AUTH)
 def status(s: Session, tag: str, a: Args, uid: bool) -> Result:
+    shown = rights.wire(a.peek())
     name = a.mailbox()
     items = a.list()
     a.end()
@@ -220,6 +257,9 @@ def status(s: Session, tag: str, a: Args, uid: bool) -> Result:
     store = s.require_store()
     if name != "INBOX" and not name.startswith("INBOX."):
         raise No(NO_SUCH)
+    if not store.exists(name):
+        raise No(NO_SUCH)
+    rights.require(s, name, "r", "STATUS", shown)
     try:
         st = store.status(name)
     except (NoSuchFolder, InvalidName):

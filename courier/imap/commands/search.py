@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from courier.imap.session import Session
     from courier.imap.view import View
     from courier.mime.message import Message
-    from courier.mime.summary import Summary
 
 _DATE_HDR = re.compile(rb"(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{2,4})")
 
@@ -30,7 +29,6 @@ class _Ctx:
         self.uid = uid
         self.info = view.info[uid]
         self._msg: Message | None = None
-        self._summary: Summary | None = None
         self._failed = False
 
     def msg(self) -> Message | None:
@@ -43,13 +41,15 @@ class _Ctx:
                 self._failed = True
         return self._msg
 
-    def summary(self) -> Summary | None:
-        if self._summary is None and not self._failed:
-            try:
-                self._summary = self.view.summaries.get(self.info)
-            except (OSError, KeyError, StorageError):
-                self._failed = True
-        return self._summary
+    def column(self, name: str) -> bytes | None:
+        """One of the summary file's columns (courier.imap.summaries.COLUMNS)."""
+        if self._failed:
+            return None
+        try:
+            return self.view.summaries.column(self.info, name)
+        except (OSError, KeyError, StorageError):
+            self._failed = True
+            return None
 
     def close(self) -> None:
         if self._msg is not None:
@@ -57,7 +57,7 @@ class _Ctx:
 
 
 #: SEARCH keys whose header text the summary holds (decoded, repeated fields joined with ", ")
-_SUMMARY_FIELDS = {"from": "from_", "to": "to", "cc": "cc", "bcc": "bcc", "subject": "subject"}
+_SUMMARY_FIELDS = frozenset({"from", "to", "cc", "bcc", "subject"})
 
 
 def _header_from_summary(c: _Ctx, name: str, needle: str) -> bool | None:
@@ -66,15 +66,15 @@ def _header_from_summary(c: _Ctx, name: str, needle: str) -> bool | None:
     Absent and single fields decode alike; a needle without "," cannot match across the ", "
     that joins repeated fields; an empty needle must tell an absent field from an empty one.
     """
-    attr = _SUMMARY_FIELDS.get(name.lower())
-    if attr is None or not needle:
+    name = name.lower()
+    if name not in _SUMMARY_FIELDS or not needle:
         return None
-    summ = c.summary()
-    if summ is None:
+    text = c.column(name)
+    if text is None:
         return None
-    from courier.mime.search import text_contains
+    from courier.imap.summaries import folded
 
-    found = text_contains(getattr(summ, attr), needle)
+    found = folded(needle) in text
     return found if not found or "," not in needle else None
 
 
@@ -134,10 +134,10 @@ def matches(node: Node, c: _Ctx) -> bool:
         t = time.gmtime(c.info.internaldate)
         return _cmp(node[1], (t.tm_year, t.tm_mon, t.tm_mday), node[2])
     if kind in ("LARGER", "SMALLER"):
-        summ = c.summary()
-        if summ is None:
+        size = c.column("RFC822.SIZE")
+        if size is None:
             return False
-        return summ.size > node[1] if kind == "LARGER" else summ.size < node[1]  # type: ignore[operator]
+        return int(size) > node[1] if kind == "LARGER" else int(size) < node[1]  # type: ignore[operator]
     if kind == "HEADER":
         name, needle = node[1], node[-1]
         assert isinstance(name, str) and isinstance(needle, str)

@@ -5,30 +5,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from courier.imap import outbox
+from courier.imap import outbox, rights
 from courier.imap.args import Args, Bad, No, SeqSet
 from courier.imap.commands.folders import NO_SUCH
 from courier.imap.parser import Atom as InAtom
 from courier.imap.response import Atom, Code
 from courier.imap.table import AUTH, SELECTED, Result, State, command
 from courier.imap.view import SYSTEM_ORDER, View
-from courier.storage import InvalidName, NoSuchFolder
+from courier.storage import InvalidName, MessageInfo, NoSuchFolder
 
 if TYPE_CHECKING:
     from courier.imap.session import Session
 
 
 def _open(s: Session, a: Args, readonly: bool) -> Result:
+    shown = rights.wire(a.peek())
     name = a.mailbox()
     a.end()
     store = s.require_store()
     s.deselect()
     if name != "INBOX" and not name.startswith("INBOX."):
         raise No(NO_SUCH)
+    if not store.exists(name):
+        raise No(NO_SUCH)
+    mine = rights.require(s, name, "r", "SELECT/EXAMINE", shown)
     try:
         mailbox = store.open(name, readonly=readonly)
     except (NoSuchFolder, InvalidName):
         raise No(NO_SUCH) from None
+    s.myrights = mine
     view = View(mailbox)
     s.view = view
     s.state = State.SELECTED
@@ -37,6 +42,9 @@ def _open(s: Session, a: Args, readonly: bool) -> Result:
     s.w.untagged(len(view.recent), Atom("RECENT"))
     s.w.status("*", "OK", "Ok", Code("UIDVALIDITY", (mailbox.uidvalidity,)))
     s.w.status("*", "OK", "Predicted next UID", Code("UIDNEXT", (mailbox.uidnext,)))
+    s.w.status("*", "OK", "ACL", rights.myrights_code(mine))
+    # as Courier: without any right to change the folder, the SELECT is read-only
+    readonly = readonly or not any(c in mine for c in rights.WRITE_RIGHTS)
     return Result("Ok", Code("READ-ONLY" if readonly else "READ-WRITE"))
 
 
@@ -55,7 +63,7 @@ def close(s: Session, tag: str, a: Args, uid: bool) -> Result:
     a.end()
     view = s.view
     assert view is not None
-    if not view.readonly:
+    if not view.readonly and rights.selected(s, "e"):
         _expunge(s, view)  # silently: CLOSE sends no EXPUNGE responses
     s.deselect()
     return Result("mailbox closed.")
@@ -65,6 +73,8 @@ def close(s: Session, tag: str, a: Args, uid: bool) -> Result:
 def expunge(s: Session, tag: str, a: Args, uid: bool) -> Result:
     view = s.view
     assert view is not None
+    if not rights.selected(s, "e"):
+        raise rights.denied("EXPUNGE", "current mailbox", "e")
     uids: list[int] | None = None
     if uid:
         if not s.has_cap("UIDPLUS"):
@@ -149,12 +159,16 @@ def store(s: Session, tag: str, a: Args, uid: bool) -> Result:
         raise No("Cannot modify a read-only mailbox.")
     live = [u for _, u in targets if not view.is_expunged(u)]
     before = set(view.keywords)
+    # flags the rights do not cover stay as they are ("s" \Seen, "t" \Deleted, "w" the rest)
+    permitted = rights.allowed_flags(s.myrights, flags)
     if op.startswith("+"):
-        infos = view.mailbox.set_flags(live, add=flags, remove=frozenset())
+        infos = view.mailbox.set_flags(live, add=permitted, remove=frozenset())
     elif op.startswith("-"):
-        infos = view.mailbox.set_flags(live, add=frozenset(), remove=flags)
-    else:
+        infos = view.mailbox.set_flags(live, add=frozenset(), remove=permitted)
+    elif all(c in s.myrights for c in "stw"):
         infos = view.mailbox.set_flags(live, add=frozenset(), remove=frozenset(), replace=flags)
+    else:
+        infos = _replace_within_rights(s, view, live, flags)
     view.updated(infos)
     kw_changed = view.keywords_changed()
     if kw_changed and not set(view.keywords) <= before:
@@ -176,6 +190,22 @@ def store(s: Session, tag: str, a: Args, uid: bool) -> Result:
     return Result("STORE completed.")
 
 
+def _replace_within_rights(
+    s: Session, view: View, uids: list[int], flags: frozenset[str]
+) -> list[MessageInfo]:
+    """STORE FLAGS without every right: each message keeps the flags the rights do not cover."""
+    groups: dict[frozenset[str], list[int]] = {}
+    for u in uids:
+        old = view.info[u].flags
+        kept = old - rights.allowed_flags(s.myrights, old)
+        groups.setdefault(rights.allowed_flags(s.myrights, flags) | kept, []).append(u)
+    infos: list[MessageInfo] = []
+    for new, group in groups.items():
+        infos += view.mailbox.set_flags(group, add=frozenset(), remove=frozenset(), replace=new)
+    infos.sort(key=lambda m: m.uid)
+    return infos
+
+
 def compress(nums: list[int]) -> str:
     """1,2,3,5 -> "1:3,5" (for COPYUID/APPENDUID)."""
     out: list[str] = []
@@ -193,11 +223,32 @@ def compress(nums: list[int]) -> str:
     return ",".join(out)
 
 
+def _drop_unpermitted(
+    s: Session, view: View, may: str, target: str, pairs: Sequence[tuple[int, int]]
+) -> None:
+    """Copies keep only the flags the rights on the target allow (as Courier's COPY)."""
+    drop: dict[frozenset[str], list[int]] = {}
+    for old, new in pairs:
+        flags = view.info[old].flags if old in view.info else frozenset()
+        lost = flags - rights.allowed_flags(may, flags)
+        if lost:
+            drop.setdefault(lost, []).append(new)
+    if not drop:
+        return
+    box = s.require_store().open(target)
+    try:
+        for lost, uids in drop.items():
+            box.set_flags(uids, add=frozenset(), remove=lost)
+    finally:
+        box.close()
+
+
 @command("COPY", SELECTED, uid=True)
 def copy(s: Session, tag: str, a: Args, uid: bool) -> Result:
     view = s.view
     assert view is not None
     ranges = a.seqset()
+    shown = rights.wire(a.peek())
     target = a.mailbox()
     a.end()
     store = s.require_store()
@@ -205,6 +256,7 @@ def copy(s: Session, tag: str, a: Args, uid: bool) -> Result:
         raise No("Mailbox does not exist.", "TRYCREATE")
     if not store.exists(target):
         raise No("Mailbox does not exist.", "TRYCREATE")
+    may = rights.require(s, target, "i", "COPY", shown)
     if not uid:
         for bad in view.invalid_seqs(ranges):
             s.w.status("*", "NO", f"Invalid message sequence number: {bad}")
@@ -220,6 +272,7 @@ def copy(s: Session, tag: str, a: Args, uid: bool) -> Result:
         pairs = view.mailbox.copy_to(uids, target, submit)
     except NoSuchFolder:
         raise No("Mailbox does not exist.", "TRYCREATE") from None
+    _drop_unpermitted(s, view, may, target, pairs)
     view.copied.update(uids)
     if target == view.mailbox.name:
         view.appended_here()
