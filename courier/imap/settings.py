@@ -148,13 +148,20 @@ def _switch(values: Mapping[str, str], name: str) -> bool:
     return as_bool(values, name, False)
 
 
+def _folder_name(rest: str) -> str | None:
+    """INBOX.<rest>, or None if ``rest`` cannot name a folder (the store checks the rest;
+    courier.maildir.layout is not imported before the greeting)."""
+    parts = rest.split(".")
+    if not rest or any(not p for p in parts) or any(c == "/" or ord(c) < 32 or c == "\x7f" for c in rest):
+        return None
+    return "INBOX." + rest
+
+
 def _outbox_folder(outbox: str, where: str) -> str:
     """OUTBOX names a folder directory (".Outbox"); its IMAP name is INBOX<value>."""
     if not outbox:
         return ""
-    from courier.maildir.layout import name_of_dir
-
-    name = name_of_dir(outbox)
+    name = _folder_name(outbox[1:]) if outbox.startswith(".") else None
     if name is None:
         raise ConfigError(f"{where}: OUTBOX={outbox!r} is not a folder directory such as .Outbox")
     return name
@@ -185,16 +192,12 @@ def parse_empty_trash(raw: str, trash_folder: str, where: str = "imapd") -> tupl
                 raise ConfigError(f"{where}: IMAP_EMPTYTRASH entry {item!r} is not folder:days, e.g. Trash:7")
             entries.append((folder.strip(), days))
     out: list[tuple[str, int]] = []
-    from courier.maildir.layout import canonical
-    from courier.storage import InvalidName
-
     for folder, days in entries:
         if not days.strip().isdigit():
             raise ConfigError(f"{where}: IMAP_EMPTYTRASH={raw!r}: {days!r} is not a number of days")
-        try:
-            name = canonical("INBOX." + folder)
-        except InvalidName:
-            raise ConfigError(f"{where}: IMAP_EMPTYTRASH={raw!r}: {folder!r} is not a folder name") from None
+        name = _folder_name(folder)
+        if name is None:
+            raise ConfigError(f"{where}: IMAP_EMPTYTRASH={raw!r}: {folder!r} is not a folder name")
         out.append((name, max(1, int(days))))
     return tuple(out)
 
