@@ -13,6 +13,7 @@ import time
 
 from courier.maildir import MaildirSettings, open_store
 from courier.maildir.deliver import deliver
+from courier.storage import StorageError
 
 SETTINGS = MaildirSettings(fsync=False)
 
@@ -33,7 +34,11 @@ def session(md: str, name: str, rounds: int) -> dict[str, object]:
         elif op < 0.7 and mb.messages():
             m = rng.choice(list(mb.messages()))
             flags = frozenset(rng.sample(["\\Seen", "\\Flagged", "\\Answered", "Kw1", "$Label2"], 2))
-            mb.set_flags([m.uid], flags, frozenset(rng.sample(["\\Seen", "Kw1"], 1)))
+            try:
+                mb.set_flags([m.uid], flags, frozenset(rng.sample(["\\Seen", "Kw1"], 1)))
+            except StorageError as exc:  # another session's doomed message, expunged since our refresh
+                if "expunged by another session" not in str(exc):
+                    raise
         elif op < 0.85:
             mine = [u for u in appended.values() if u not in doomed]
             if mine:
