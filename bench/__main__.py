@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import time
 import traceback
@@ -55,8 +56,8 @@ def _folder(maildir: Path, name: str, source: Path, owner: tuple[int, int]) -> N
 def prepare(
     server: servers.Server, small: Path, big: Path | None, copies: int, owner: tuple[int, int]
 ) -> None:
-    if server.base.exists():
-        shutil.rmtree(server.base)
+    if server.base.exists():  # the last run's maildirs: over a million links, rm is faster than rmtree
+        subprocess.run(["rm", "-rf", "--one-file-system", str(server.base)], check=True)
     server.base.mkdir(parents=True)
     server.home.mkdir()
     os.chown(server.home, *owner)
@@ -64,10 +65,11 @@ def prepare(
     server.prepare()
     corpus.link_into(small, server.maildir, owner)
     for k in range(copies):
-        _folder(server.maildir, f"First{k}", small, owner)
-        _folder(server.maildir, f"Second{k}", small, owner)
+        for name in measure.FIRST_COPIES:
+            _folder(server.maildir, f"{name}{k}", small, owner)
     if big is not None:
-        _folder(server.maildir, "Big", big, owner)
+        for name in measure.BIG_COPIES:
+            _folder(server.maildir, name, big, owner)
 
 
 @contextmanager
@@ -166,6 +168,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             samples: dict[str, list[float]] = {s.name: [] for s in running}
             errors: dict[str, list[str]] = {s.name: [] for s in running}
             counts: dict[str, dict[str, int]] = {s.name: {} for s in running}
+            for srv in running if case.warmup else []:
+                say(f"[{i}/{len(all_cases)}] {case.key}: {srv.name} warm-up")
+                try:
+                    case.run(srv, 0)
+                except Exception as e:
+                    errors[srv.name].append(f"warm-up: {type(e).__name__}: {e}")
             for rep in range(reps):
                 for srv in running:
                     say(f"[{i}/{len(all_cases)}] {case.key}: {srv.name} {rep + 1}/{reps}")

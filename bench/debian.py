@@ -43,12 +43,11 @@ def unpacked(name: str, packages: Sequence[str]) -> Path:
         debs = CACHE / f"{name}-debs"
         debs.mkdir(exist_ok=True)
         os.chmod(debs, 0o777)  # apt's download sandbox user writes here
-        r = subprocess.run(
-            ["apt-get", "-o", "DPkg::Lock::Timeout=600", "download", *packages],
-            cwd=debs,
-            capture_output=True,
-            text=True,
-        )
+        download = ["apt-get", "-o", "DPkg::Lock::Timeout=600", "download", *packages]
+        r = subprocess.run(download, cwd=debs, capture_output=True, text=True)
+        if r.returncode != 0:  # a fresh machine may have no package lists yet
+            subprocess.run(["apt-get", "-q", "update"], capture_output=True)
+            r = subprocess.run(download, cwd=debs, capture_output=True, text=True)
         if r.returncode != 0:
             raise Unavailable(f"apt-get download {' '.join(packages)} failed: {r.stderr.strip()[-300:]}")
         for deb in sorted(debs.glob("*.deb")):

@@ -70,6 +70,9 @@ def test_floor_and_absolute_targets() -> None:
     assert report.verdict(cases, "greeting") == ("met", 1.2)
     assert report.verdict(cases, "greeting_floor") == ("", None)
     assert report.verdict(cases, "pss") == ("missed", 25)
+    # on the chart, the targets sit where they fall against Courier's figure
+    assert report._goal_vs_courier(cases, "greeting") == pytest.approx(6.5)
+    assert report._goal_vs_courier(cases, "pss") == pytest.approx(20 / 3)
 
 
 def test_activate_row_compares_with_the_launcher_row() -> None:
@@ -142,4 +145,7 @@ def test_every_issue_target_has_a_row() -> None:
     }  # fmt: skip
     assert keys["parallel10"].target == ">= 2x Courier, 0 failed"
     assert keys["pss_session"].target == "<= 20 MB"
+    warm = {k for k, c in keys.items() if c.warmup}
+    assert {"session", "envelope", "bodystructure", "search_from", "search_subject"} <= warm
+    assert not warm & {"envelope_first", "bodystructure_first", "select10k_first", "select100k_first"}
     assert "rss_session100k" not in {c.key for c in measure.cases(10.0, 10_000, 0)}
