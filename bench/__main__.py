@@ -105,7 +105,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="also put the table and chart into this README's Performance section (make bench does)",
     )
+    p.add_argument(
+        "--list", action="store_true", help="list the measurement keys, titles and targets, and exit"
+    )
     args = p.parse_args(argv)
+    if args.list:
+        for c in measure.cases(10.0, 10_000, 100_000):
+            print(f"{c.key:20} {c.title}" + (f"  [target {c.target}]" if c.target else ""))
+        return 0
+    unknown = set(filter(None, args.only.split(","))) - {c.key for c in measure.cases(10.0, 10_000, 100_000)}
+    if unknown:
+        p.error(f"--only: no measurement {', '.join(sorted(unknown))} (see --list)")
 
     quick = args.quick
     n_small, n_big = (1_000, 10_000) if quick else (10_000, 100_000)

@@ -270,9 +270,10 @@ class Ours(Server):
         )
 
     def program(self, name: str) -> list[str]:
-        # bin/<name> as installed (#!/usr/bin/python3 -I), run by this tree's interpreter;
-        # "python -m" would add runpy's imports to every connection.
-        return [VENV_PY, "-I", str(REPO / "bin" / name), "--config-dir", str(self.etc)]
+        # bin/<name> with the flags its installed #! line has (-IS for imapd and pop3d: no site),
+        # run by this tree's interpreter; "python -m" would add runpy's imports to every connection.
+        flags = (REPO / "bin" / name).read_text().split("\n", 1)[0].split()[1:]
+        return [VENV_PY, *flags, str(REPO / "bin" / name), "--config-dir", str(self.etc)]
 
     def start(self) -> None:
         bindir = Path(VENV_PY).parent

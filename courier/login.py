@@ -11,12 +11,12 @@ On every connection's path: stdlib os-level modules only.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from courier import privs
 from courier.auth.info import AuthInfo
 from courier.auth.module import TempFail
 from courier.authdaemon.client import DEFAULT_SOCKET, AuthClient
+from courier.frozen import dataclass
 
 __all__ = ["LoginError", "LoginSettings", "TempFail", "authenticate", "enter_account", "service_disabled"]
 

@@ -10,11 +10,15 @@ Flags are IMAP names: ``\\Seen`` ``\\Answered`` ``\\Flagged`` ``\\Deleted``
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, Protocol
 
+from courier.frozen import dataclass
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
     import os
+    from typing import BinaryIO, Protocol
+else:
+    Protocol = object  # the interfaces are for the type checker only
 
 
 class StorageError(Exception):

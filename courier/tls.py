@@ -12,10 +12,10 @@ import os
 import socket
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from courier.config import ConfigError, as_int
+from courier.frozen import dataclass
 
 DEFAULT_CERTFILE = "/etc/courier/imapd.pem"
 VERIFY_MODES = ("NONE", "PEER", "REQUIREPEER")

@@ -7,13 +7,25 @@ cd "$(dirname "$0")/.."
 
 # pip's console scripts are for development; packages install bin/ by layout.txt.
 rm -rf "$DEST/usr/bin" "$DEST/usr/local/bin"
+# Where the Python package was installed (imapd and pop3d run without site, see bin/imapd).
+init=$(find "$DEST" -path '*/courier/__init__.py' | head -n 1)
+[ -n "$init" ] || { echo "install-files: install the Python package into $DEST first" >&2; exit 1; }
+PYDIR=${init%/courier/__init__.py}
+PYDIR=${PYDIR#"$DEST"}
+# pybuild installs into python3.X/dist-packages; dh_python3 then moves it to python3/.
+if [ "$FLAVOUR" = deb ]; then
+    PYDIR=$(echo "$PYDIR" | sed 's|^/usr/lib/python3\.[0-9]*/dist-packages$|/usr/lib/python3/dist-packages|')
+fi
 grep -v -e '^#' -e '^ *$' packaging/layout.txt | while read -r prog dir _pkg; do
     [ -f "bin/$prog" ] || { echo "install-files: bin/$prog is listed in packaging/layout.txt but missing" >&2; exit 1; }
     name=$prog
     # Debian's maildrop also ships maildirmake: Debian's Courier names its own maildirmake.courier.
     [ "$FLAVOUR" = deb ] && [ "$prog" = maildirmake ] && name=maildirmake.courier
     install -D -m 0755 "bin/$prog" "$DEST$dir/$name"
-    sed -i '1s|^#!.*|#!/usr/bin/python3 -I|' "$DEST$dir/$name"
+    # Debian's python3, keeping the wrapper's flags (-I, or -IS for the per-connection programs,
+    # which then find the package through the directory written here).
+    sed -i -e '1s|^#!\S*python3|#!/usr/bin/python3|' \
+        -e "s|^sys.path.append(.*)  # PACKAGE DIR\$|sys.path.append(\"$PYDIR\")|" "$DEST$dir/$name"
 done
 for f in bin/*; do
     prog=$(basename "$f")

@@ -13,13 +13,13 @@ reported and skipped, as the authdaemonrc comment promises.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import importlib
 import importlib.util
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from courier import frozen
 from courier.auth import cram
 from courier.auth.info import AuthInfo
 from courier.auth.module import AuthModule, BadPassword, TempFail
@@ -96,7 +96,7 @@ class Chain:
     def _finish(self, info: AuthInfo) -> AuthInfo:
         if not self.default_options:
             return info
-        return dataclasses.replace(info, options={**self.default_options, **info.options})
+        return frozen.replace(info, options={**self.default_options, **info.options})
 
     def _select(self, module: str) -> list[AuthModule]:
         if module == ".":

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import Enum
+
+from courier.frozen import dataclass, field
 
 
 class AuthStatus(Enum):

@@ -14,9 +14,14 @@ module in ``authmodulelist`` order:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
 
 from courier.auth.info import AuthInfo
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
+if TYPE_CHECKING:
+    from typing import Protocol
+else:
+    Protocol = object  # the interfaces are for the type checker only
 
 
 class TempFail(Exception):

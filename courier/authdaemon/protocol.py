@@ -19,9 +19,8 @@ This module is on every connection's path (the client imports it): stdlib only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from courier.auth.info import AuthInfo, format_options, parse_options
+from courier.frozen import dataclass
 
 MAX_REQUEST = 8192  # bytes; more than any real credentials need
 MAX_REPLY = 65536

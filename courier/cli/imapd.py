@@ -136,8 +136,6 @@ def main(argv: list[str] | None = None) -> int:
         maildir = _maildir(maildir_arg, settings.maildirpath)
         session.greet_preauth()
         conn.flush()
-        from pathlib import Path
-
         from courier.imap.settings import store_settings
         from courier.maildir import open_store
 
@@ -149,11 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             conn.flush()
             sys.stderr.write(f"imapd: cannot open maildir {maildir}: {exc.strerror}\n")
             return 1
-        session.authenticated(store, Path(maildir).absolute(), preauth_user, os.environ.get("OPTIONS", ""))
+        session.authenticated(store, os.path.abspath(maildir), preauth_user, os.environ.get("OPTIONS", ""))
 
-    from courier.imap.commands import load
-
-    load()
     timed_out = serve(session, conn)
     if session.logged_out:
         session.empty_trash()

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import calendar
-import re
-
 from courier.imap.parser import Atom
 from courier.mime.mutf7 import MUTF7Error
 from courier.mime.mutf7 import decode as mutf7_decode
 
-MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
+# IMAP's month names are English whatever the locale (calendar.month_abbr follows it).
+MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    )
+}
 SeqSet = list[tuple[int | None, int | None]]
 
-_SEQ_PART = re.compile(r"(\d+|\*)(?::(\d+|\*))?")
-_DATE = re.compile(r"(\d{1,2})-([A-Za-z]{3})-(\d{4})")
-_DATETIME = re.compile(r" ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
+# re and calendar are imported by the date parsers that need them (SEARCH, APPEND), not by
+# every session.
+_DATE = r"(\d{1,2})-([A-Za-z]{3})-(\d{4})"
+_DATETIME = r" ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"
 MAX_NUMBER = 4294967295
 
 
@@ -49,22 +53,36 @@ def seqset(tok: object) -> SeqSet:
         raise Bad("expected a sequence set")
     out: SeqSet = []
     for part in tok.split(","):
-        m = _SEQ_PART.fullmatch(part)
-        if m is None:
+        first, colon, last = part.partition(":")
+        if not _seq_number(first) or (colon and not _seq_number(last)):
             raise Bad("invalid sequence set")
-        a = None if m.group(1) == "*" else number(Atom(m.group(1)))
-        b = a if m.group(2) is None else (None if m.group(2) == "*" else number(Atom(m.group(2))))
+        a = None if first == "*" else number(Atom(first))
+        b = a if not colon else (None if last == "*" else number(Atom(last)))
         out.append((a, b))
     return out
 
 
+def _seq_number(text: str) -> bool:
+    return text == "*" or (text.isascii() and text.isdigit())
+
+
 def is_seqset(tok: object) -> bool:
-    return isinstance(tok, Atom) and all(_SEQ_PART.fullmatch(p) for p in tok.split(",")) and bool(tok)
+    return (
+        isinstance(tok, Atom)
+        and bool(tok)
+        and all(
+            _seq_number(first) and (not colon or _seq_number(last))
+            for first, colon, last in (p.partition(":") for p in tok.split(","))
+        )
+    )
 
 
 def search_date(tok: object) -> tuple[int, int, int]:
+    import calendar
+    import re
+
     text = _text(tok)
-    m = _DATE.fullmatch(text)
+    m = re.fullmatch(_DATE, text)
     if m is None or m.group(2).title() not in MONTHS:
         raise Bad("invalid date")
     day, year = int(m.group(1)), int(m.group(3))
@@ -76,7 +94,10 @@ def search_date(tok: object) -> tuple[int, int, int]:
 
 def date_time(text: str) -> float | None:
     """APPEND's date-time as epoch seconds; None if it does not parse (Courier then uses now)."""
-    m = _DATETIME.fullmatch(text)
+    import calendar
+    import re
+
+    m = re.fullmatch(_DATETIME, text)
     if m is None or m.group(2).title() not in MONTHS:
         return None
     day, year = int(m.group(1)), int(m.group(3))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from courier.frozen import dataclass
 from courier.imap.args import Bad
 from courier.imap.parser import Atom
 

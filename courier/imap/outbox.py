@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import NoReturn
 
-from courier.imap.settings import ImapSettings
-from courier.storage import StorageError, Submit
+from courier.storage import StorageError
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+    from courier.imap.settings import ImapSettings
+    from courier.storage import Submit
 
 SEND_FAILED = "Unable to send E-mail message"
 ONE_AT_A_TIME = "Only one message may be sent at a time."

@@ -15,8 +15,13 @@ literal sink returns (APPEND spools the message to a file).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Protocol
+from courier.frozen import dataclass, field
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
+if TYPE_CHECKING:
+    from typing import Protocol
+else:
+    Protocol = object  # the interfaces are for the type checker only
 
 #: characters that end an atom (outside brackets)
 _ATOM_END = frozenset(b' ()"{\r\n\x00')

@@ -13,7 +13,8 @@ Handlers build responses from plain values and never write protocol text:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+
+from courier.frozen import dataclass
 
 
 class Atom(str):
@@ -49,9 +50,6 @@ class Code:
 
     name: str
     args: tuple[object, ...] = ()
-
-
-_QUOTE_BAD = frozenset(b"\r\n\x00")
 
 
 class Writer:
@@ -160,10 +158,7 @@ class Writer:
         return encode(name).encode("ascii")
 
     def _string(self, data: bytes) -> None:
-        if len(data) <= 1024 and not (_QUOTE_BAD & set(data)) and (self.utf8 or data.isascii()):
-            self._emit(b'"' + data.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"')
-        else:
-            self._literal_bytes(data)
+        self._emit(_quoted(data, self.utf8))
 
     def _literal_bytes(self, data: bytes) -> None:
         self._emit(b"{%d}\r\n" % len(data))
@@ -171,11 +166,50 @@ class Writer:
 
 
 def wire(value: object, utf8: bool = False) -> bytes:
-    """One value in IMAP syntax, e.g. to keep it for a later :class:`Wire`."""
-    w = Writer()
+    """One value in IMAP syntax, e.g. to keep it for a later :class:`Wire`; byte for byte what
+    :class:`Writer` writes, built without it (ENVELOPE and BODYSTRUCTURE of every message of
+    a folder pass through here when its summaries are made)."""
+    if value is None:
+        return b"NIL"
+    t = type(value)
+    if isinstance(value, str):
+        if t is str:
+            return _quoted(value.encode("utf-8", "surrogateescape"), utf8)
+        if t is Atom:
+            return value.encode("utf-8")
+    elif isinstance(value, (list, tuple)):
+        out: list[bytes] = []
+        after_list = False
+        spaced = t is Spaced
+        for x in value:
+            is_list = isinstance(x, (list, tuple))
+            if out and (spaced or not (after_list and is_list)):
+                out.append(b" ")
+            out.append(wire(x, utf8))
+            after_list = is_list
+        return b"(" + b"".join(out) + b")"
+    elif t is int and isinstance(value, int):
+        return b"%d" % value
+    elif t is Wire and isinstance(value, Wire):
+        return value
+    w = Writer()  # the rest (literals, mailboxes, codes, bool) as the writer does it
     w.utf8 = utf8
     w.value(value)
     return b"".join(w.take())
+
+
+def _quoted(data: bytes, utf8: bool) -> bytes:
+    if (
+        len(data) <= 1024
+        and b"\r" not in data
+        and b"\n" not in data
+        and b"\0" not in data
+        and (utf8 or data.isascii())
+    ):
+        if b"\\" in data or b'"' in data:
+            data = data.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
+        return b'"' + data + b'"'
+    return b"{%d}\r\n" % len(data) + data
 
 
 def serialise(*items: object, utf8: bool = False) -> bytes:

@@ -10,14 +10,13 @@ LSUB show only folders with "l"; the ACL commands need "a".  Refusals read as Co
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
+from courier.frozen import dataclass
 from courier.imap.args import No
 from courier.imap.response import Code
 from courier.maildir import acl
 from courier.storage import NoSuchFolder, StorageError
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
     from courier.imap.session import Session
 

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
 from courier.imap.args import Args, Bad, No
 from courier.imap.capability import capabilities
+from courier.imap.commands import find
 from courier.imap.parser import Atom as InAtom
 from courier.imap.parser import Command, LiteralSink, NeedLiteral, ParseError
 from courier.imap.response import Atom, Code, Writer
 from courier.imap.settings import ImapSettings
-from courier.imap.table import COMMANDS, Spec, State
+from courier.imap.table import Spec, State
 from courier.imap.view import SYSTEM_FLAGS, View
 from courier.storage import StorageError, Store
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from courier.maildir.acl import Identity
+else:
+    Protocol = object  # the interfaces are for the type checker only
 
 ERROR_TEXT = "Error in IMAP command received by server."
 MAX_ERRORS = 10  # the 10th consecutive protocol error ends the session, as with Courier
@@ -57,7 +61,7 @@ class Session:
         self.remote = remote
         self.state = State.NOT_AUTHENTICATED
         self.store: Store | None = None
-        self.maildir: Path | None = None
+        self.maildir: str | None = None  # absolute path of the account's maildir
         self.user = ""
         self.options = ""  # the account's authlib OPTIONS (groups for ACLs, disableshared)
         self.identity: Identity | None = None  # built from user and options by courier.imap.rights
@@ -88,7 +92,7 @@ class Session:
         return name in (c.upper() for c in caps)
 
     # -- starting --------------------------------------------------------------------------
-    def authenticated(self, store: Store, maildir: Path, user: str, options: str = "") -> None:
+    def authenticated(self, store: Store, maildir: str, user: str, options: str = "") -> None:
         self.store = store
         self.maildir = maildir
         self.user = user
@@ -159,7 +163,7 @@ class Session:
                 self._protocol_error(cmd.tag)
                 return
             name, args, uid = args[0].upper(), args[1:], True
-        spec = COMMANDS.get(name)
+        spec = find(name)
         if spec is None or (uid and not spec.uid) or not self._enabled(spec) or self.state not in spec.states:
             self._protocol_error(cmd.tag)
             _cleanup(cmd.args)

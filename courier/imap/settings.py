@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from courier.config import ConfigError, as_bool, as_int, as_seconds, read_chain
-from courier.frozen import Frozen
+from courier.frozen import dataclass, field, replace
 from courier.maildir.settings import MaildirSettings, settings_from_config
 
 TYPE_CHECKING = False  # not typing's: read before every greeting
@@ -49,7 +49,8 @@ _NAMES = (
 )
 
 
-class ImapSettings(Frozen):
+@dataclass(frozen=True, slots=True)
+class ImapSettings:
     config_dir: str = "/etc/courier"
     capability: str = BUILTIN_CAPABILITY
     capability_tls: str = BUILTIN_CAPABILITY + " AUTH=PLAIN"
@@ -83,7 +84,7 @@ class ImapSettings(Frozen):
     tls_values: tuple[tuple[str, str], ...] = ()
     #: The store's settings (IMAP_KEYWORDS, IMAP_USELOCKS, IMAP_TRASHFOLDERNAME, IMAP_UMASK,
     #: IMAP_TRASHQUOTA); the account's quota is filled in at login.
-    maildir: MaildirSettings = MaildirSettings()
+    maildir: MaildirSettings = field(default_factory=MaildirSettings)
 
 
 def settings_from(values: Mapping[str, str], config_dir: str = "/etc/courier") -> ImapSettings:
@@ -204,7 +205,7 @@ def parse_empty_trash(raw: str, trash_folder: str, where: str = "imapd") -> tupl
 
 def store_settings(settings: ImapSettings, quota: str | None) -> MaildirSettings:
     """The store's settings for one account (``quota``: authlib's, e.g. "1000000S,100C")."""
-    return settings.maildir.replace(quota=quota or None)
+    return replace(settings.maildir, quota=quota or None)
 
 
 def load(

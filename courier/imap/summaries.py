@@ -13,12 +13,11 @@ become the account by then.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from courier.imap.response import Spaced, wire
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
-    from courier.mime.cache import Column, SummaryCache
+    from courier.mime.cache import SummaryCache
     from courier.mime.summary import Summary
     from courier.storage import Mailbox, MessageInfo
 
@@ -34,19 +33,60 @@ def folded(text: str) -> bytes:
     return fold(text).encode("utf-8", "surrogatepass")
 
 
-#: FETCH items in IMAP syntax (not UTF8=ACCEPT), and SEARCH's header keys folded
-COLUMNS: tuple[tuple[str, Column], ...] = (
-    ("RFC822.SIZE", lambda s: b"%d" % s.size),
-    ("ENVELOPE", lambda s: wire(Spaced(s.envelope))),
-    ("BODYSTRUCTURE", lambda s: wire(s.bodystructure)),
-    ("BODY", lambda s: wire(s.body())),
-    ("from", lambda s: folded(s.from_)),
-    ("to", lambda s: folded(s.to)),
-    ("cc", lambda s: folded(s.cc)),
-    ("bcc", lambda s: folded(s.bcc)),
-    ("subject", lambda s: folded(s.subject)),
-)
-_NUMBER = {name: i for i, (name, _) in enumerate(COLUMNS, 1)}
+def structure_wires(bs: list[object]) -> tuple[bytes, bytes]:
+    """BODYSTRUCTURE and BODY (courier.mime.summary.strip_extensions) in IMAP syntax, in one
+    walk that serialises what the two share once."""
+    if isinstance(bs[0], list):
+        n = next(i for i, x in enumerate(bs) if not isinstance(x, list))
+        kids = [structure_wires(c) for c in bs[:n] if isinstance(c, list)]
+        tail = [wire(x) for x in bs[n:]]
+        full = _joined([k[0] for k in kids] + tail, [True] * n + [isinstance(x, list) for x in bs[n:]])
+        return full, _joined([k[1] for k in kids] + tail[:1], [True] * n + [False])
+    if bs[0] == "message" and bs[1] == "rfc822" and len(bs) >= 10:
+        head = [wire(x) for x in bs[:8]]
+        inner = bs[8]
+        nested = structure_wires(inner) if isinstance(inner, list) else (wire(inner), wire(inner))
+        rest = [wire(x) for x in bs[9:]]
+        lists = [isinstance(x, list) for x in bs]
+        return (
+            _joined([*head, nested[0], *rest], lists),
+            _joined([*head, nested[1], rest[0]], lists[:10]),
+        )
+    parts = [wire(x) for x in bs]
+    lists = [isinstance(x, list) for x in bs]
+    n = 8 if bs[0] == "text" else 7
+    return _joined(parts, lists), _joined(parts[:n], lists[:n])
+
+
+def _joined(parts: list[bytes], lists: list[bool]) -> bytes:
+    """A parenthesised list from serialised elements: spaces as response.Writer puts them."""
+    out = [b"("]
+    for i, data in enumerate(parts):
+        if i and not (lists[i - 1] and lists[i]):
+            out.append(b" ")
+        out.append(data)
+    out.append(b")")
+    return b"".join(out)
+
+
+def _columns(s: Summary) -> tuple[bytes, ...]:
+    structure, body = structure_wires(s.bodystructure)
+    return (
+        b"%d" % s.size,
+        wire(Spaced(s.envelope)),
+        structure,
+        body,
+        folded(s.from_),
+        folded(s.to),
+        folded(s.cc),
+        folded(s.bcc),
+        folded(s.subject),
+    )
+
+
+#: FETCH items in IMAP syntax (not UTF8=ACCEPT), and SEARCH's header keys folded (_columns)
+COLUMNS = ("RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY", "from", "to", "cc", "bcc", "subject")
+_NUMBER = {name: i for i, name in enumerate(COLUMNS, 1)}
 
 
 class Summaries:
@@ -61,11 +101,11 @@ class Summaries:
         if self._cache is None:
             from courier.mime.cache import SummaryCache
 
-            self._cache = SummaryCache(self.mailbox.metadata_path(CACHE_NAME), COLUMNS)
+            self._cache = SummaryCache(self.mailbox.metadata_path(CACHE_NAME), COLUMNS, _columns)
             try:
                 self._cache.load()
             except (OSError, ValueError):  # e.g. a directory in its place: start empty
-                self._cache = SummaryCache(self._cache.path, COLUMNS)
+                self._cache = SummaryCache(self._cache.path, COLUMNS, _columns)
         return self._cache
 
     def _where(self, info: MessageInfo) -> tuple[str, tuple[int, int, int]]:
@@ -95,9 +135,11 @@ class Summaries:
         return self._cache is not None and self._cache.dirty
 
     def save(self, live: list[MessageInfo]) -> None:
-        """Write what was added (dropping expunged messages); a failure only costs a re-parse."""
+        """Write what this command parsed, dropping expunged messages' records; a failure only
+        costs a re-parse.  Nothing is written (or even compared) when nothing was parsed: an
+        expunged message's record is harmless until the next save (its key never comes back)."""
         self._last = None
-        if self._cache is not None:
+        if self._cache is not None and self._cache.dirty:
             self._cache.save(keep=[m.key for m in live])
 
     def close(self) -> None:

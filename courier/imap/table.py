@@ -6,10 +6,11 @@ State is checked here, centrally, before a handler runs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
 
+from courier.frozen import dataclass
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
     from courier.imap.args import Args
     from courier.imap.session import Session

@@ -19,7 +19,8 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+
+from courier.frozen import dataclass  # dataclasses costs every session that SELECTs
 
 ACL_FILE = "courierimapacl"
 HIER_DIR = "courierimaphieracl"
@@ -257,16 +258,12 @@ def _read_file(maildir: str, path: str, disabled: bool) -> Entries | None:
             entries = [("owner", ALL)]
             _add_default_admin(entries)
             return entries
-        # a placeholder that has become a folder takes its ACL along
-        with contextlib.suppress(OSError):
-            os.rename(hier, own)
-        for candidate in (own, hier):
-            try:
-                with open(candidate, "rb") as fh:
-                    data = fh.read()
-                break
-            except (FileNotFoundError, NotADirectoryError):
-                continue
+        # a hierarchy level's ACL (it stays there once the level is a folder, as with Courier)
+        try:
+            with open(hier, "rb") as fh:
+                data = fh.read()
+        except (FileNotFoundError, NotADirectoryError):
+            data = None
     except NotADirectoryError:
         data = None
     except OSError as exc:

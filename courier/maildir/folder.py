@@ -16,8 +16,7 @@ import contextlib
 import errno
 import os
 import time
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, BinaryIO
+from collections.abc import Collection, Container, Iterable, Sequence
 
 from courier.storage import (
     Changes,
@@ -39,7 +38,10 @@ from .names import UniqueName, size_from_name, sort_key, split_name
 from .settings import MaildirSettings
 from .tmpfile import TmpMessage, publish, write_tmp
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
+    from typing import BinaryIO
+
     from .store import MaildirStore
 
 _flagsets: dict[frozenset[str], frozenset[str]] = {}
@@ -243,7 +245,7 @@ class MaildirFolder:
         else:
             self._where[base] = (sub, fn)
 
-    def _read_keywords(self, known: Mapping[str, object] | set[str], force: bool = False) -> bool:
+    def _read_keywords(self, known: Container[str], force: bool = False) -> bool:
         """Re-read keywords if their directory changed; returns True if it did."""
         if not self.keywords_enabled:
             kwmod.ensure_dir(self.path)
@@ -313,19 +315,25 @@ class MaildirFolder:
         self._uidnext = idx.nextuid
         if self.readonly:
             self._recent = {e[1] for e in idx.entries if e[2] == "new"}
-        self._read_keywords({e[1] for e in idx.entries}, force=True)
+        self._read_keywords(_Bases(idx.entries), force=True)
         recent = self._recent
         kw = self._kw
         where = self._where
-        usual = _usual
         msgs: list[MessageInfo] = []
         append = msgs.append
+        uids: list[int] = []
+        append_uid = uids.append
+        # One (flags, written as make_info writes it) per distinct suffix: the index shares them.
+        per_suffix: dict[str, tuple[frozenset[str], bool]] = {}
         for uid, base, sub, suffix, size, mtime in idx.entries:
             # The loop of _flags_of and _remember_location, inlined: this runs once per message.
             if sub == "cur":
-                info = suffix[1:]
-                flags = info_flags(info)
-                if not usual.get(info, False) and not _usual_info(info):
+                hit = per_suffix.get(suffix)
+                if hit is None:
+                    info = suffix[1:]
+                    hit = per_suffix[suffix] = (info_flags(info), _usual_info(info))
+                flags, usual = hit
+                if not usual:
                     where[base] = (sub, base + suffix)
             else:
                 flags = _NOFLAGS
@@ -335,8 +343,9 @@ class MaildirFolder:
                 if k:
                     flags = _intern(flags | k)
             append(MessageInfo(uid, base, flags, size, mtime, base in recent))
+            append_uid(uid)
         self._msgs = msgs
-        self._uids = [m.uid for m in msgs]
+        self._uids = uids
         self._dir_stamp = stamp
 
     def refresh(self) -> Changes:
@@ -433,7 +442,7 @@ class MaildirFolder:
     def message_stat(self, uid: int) -> tuple[str, os.stat_result]:
         m = self._msgs[self._index(uid)]
         sub, fn = self._location(m)
-        path = os.path.join(self.path, sub, fn)
+        path = f"{self.path}/{sub}/{fn}"  # os.path.join costs as much as the stat here
         try:
             return path, os.stat(path)
         except FileNotFoundError:
@@ -913,6 +922,21 @@ def _copy_file(src: str, dst: str, fsync: bool) -> None:
             os.fsync(fo.fileno())
         st = os.fstat(fi.fileno())
         os.utime(fo.fileno(), (st.st_atime, st.st_mtime))
+
+
+class _Bases:
+    """The index's base names as a set, built only if the keywords file is consulted."""
+
+    __slots__ = ("_entries", "_names")
+
+    def __init__(self, entries: list[index.Entry]) -> None:
+        self._entries = entries
+        self._names: set[str] | None = None
+
+    def __contains__(self, base: object) -> bool:
+        if self._names is None:
+            self._names = {e[1] for e in self._entries}
+        return base in self._names
 
 
 def _kw_stamp(kwdir: str) -> tuple[int, int]:

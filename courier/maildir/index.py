@@ -13,7 +13,8 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-from dataclasses import dataclass
+
+from courier.frozen import dataclass
 
 INDEX = "courierpyindex"
 VERSION = 2

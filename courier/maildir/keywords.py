@@ -15,7 +15,7 @@ import contextlib
 import errno
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 
 from .names import UniqueName
 
@@ -110,7 +110,7 @@ def _atomic_write(folder: str, path: str, data: bytes, host: str | None) -> None
 
 
 def read(
-    folder: str, known: Mapping[str, object] | set[str], *, now: float | None = None, host: str | None = None
+    folder: str, known: Container[str], *, now: float | None = None, host: str | None = None
 ) -> dict[str, frozenset[str]]:
     """Keywords of the messages in ``known`` (base names), folding pending updates into ``:list``."""
     ensure_dir(folder)
@@ -122,9 +122,7 @@ def read(
     return _read_once(folder, known, time.time() if now is None else now, host)
 
 
-def _read_once(
-    folder: str, known: Mapping[str, object] | set[str], t: float, host: str | None
-) -> dict[str, frozenset[str]]:
+def _read_once(folder: str, known: Container[str], t: float, host: str | None) -> dict[str, frozenset[str]]:
     d = kwdir(folder)
     tn = int(t) // 300
     lines = _read_lines(os.path.join(d, LIST))

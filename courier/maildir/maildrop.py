@@ -20,8 +20,8 @@ import fcntl
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from courier.frozen import dataclass
 from courier.maildir import pop3sizelist
 from courier.maildir import quota as quotamod
 from courier.maildir.flags import SEEN, info_flags, make_info

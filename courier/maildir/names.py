@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from dataclasses import dataclass
+
+from courier.frozen import dataclass
 
 _counter = itertools.count()
 _hostname: str | None = None

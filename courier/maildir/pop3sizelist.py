@@ -20,8 +20,8 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 
+from courier.frozen import dataclass
 from courier.maildir.names import UniqueName
 
 FILENAME = "courierpop3dsizelist"

@@ -14,7 +14,8 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import dataclass
+
+from courier.frozen import dataclass
 
 from .flags import has_letter
 from .names import UniqueName, size_from_name, split_name

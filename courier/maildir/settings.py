@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from courier.frozen import Frozen
+from courier.frozen import dataclass
 
 TYPE_CHECKING = False  # not typing's: the settings are read before every greeting
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 
-class MaildirSettings(Frozen):
+@dataclass(frozen=True, slots=True)
+class MaildirSettings:
     #: IMAP_KEYWORDS: 0 = keywords off, 1 = on with atomic updates, 2 = on, faster non-atomic updates.
     keywords: int = 1
     #: IMAP_USELOCKS: also take Courier's dot-lock (tmp/courier.lock) while assigning UIDs.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from collections.abc import Iterable, Iterator
 
 from courier.storage import (
@@ -188,7 +187,7 @@ class MaildirStore:
                 raise FolderExists("Cannot create this folder.")
             os.rename(scratch, target)
         except BaseException:
-            shutil.rmtree(scratch, ignore_errors=True)
+            _rmtree(scratch)
             raise
 
     def delete(self, name: str) -> None:
@@ -201,7 +200,7 @@ class MaildirStore:
         nbytes, nmsgs = self._usage_of(path) if self.counts_folder(path) else (0, 0)
         scratch = os.path.join(self.maildir, "tmp", SCRATCH_PREFIX + "deleted-" + UniqueName.new().tmp())
         os.rename(path, scratch)  # gone from view at once; the rest is cleanup
-        shutil.rmtree(scratch, ignore_errors=True)
+        _rmtree(scratch)
         if nmsgs:
             quotamod.add(self.maildir, -nbytes, -nmsgs)
 
@@ -272,3 +271,9 @@ class MaildirStore:
             messages_used=max(usage.messages, 0),
             messages_limit=spec.messages or None,
         )
+
+
+def _rmtree(path: str) -> None:
+    import shutil  # not at module level: it imports zlib, bz2 and lzma, and few sessions delete
+
+    shutil.rmtree(path, ignore_errors=True)

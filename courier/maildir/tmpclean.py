@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import time
 
 #: Directories we build in tmp/ (folder creation, deletion) start with this.
@@ -27,6 +26,8 @@ def clean_tmp(folder: str, max_age: float = 36 * 3600, now: float | None = None)
                 continue
             if e.name.startswith(SCRATCH_PREFIX) and e.is_dir(follow_symlinks=False):
                 if st.st_mtime < time.time() - 3600:
+                    import shutil  # rarely needed, and it imports zlib, bz2 and lzma
+
                     shutil.rmtree(e.path, ignore_errors=True)
                     removed += 1
                 continue

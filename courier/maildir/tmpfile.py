@@ -11,7 +11,8 @@ import contextlib
 import errno
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+
+from courier.frozen import dataclass
 
 from .names import UniqueName
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import dataclass, field
+
+from courier.frozen import dataclass, field
 
 from .names import UniqueName
 

@@ -44,18 +44,20 @@ MAGIC = b"courier-imap mime summaries\n"
 FORMAT = 2
 
 Stamp = tuple[int, ...]
-Column = Callable[[Summary], bytes]
+#: the caller's columns of a record, made from its summary
+Derive = Callable[[Summary], tuple[bytes, ...]]
 _HEAD = len(MAGIC) + 12
 
 
 class SummaryCache:
-    __slots__ = ("_dirty", "_index", "_mm", "_new", "_off", "_stamps", "columns", "names", "path")
+    __slots__ = ("_derive", "_dirty", "_index", "_mm", "_new", "_off", "_stamps", "names", "path")
 
-    def __init__(self, path: str, columns: Sequence[tuple[str, Column]] = ()) -> None:
+    def __init__(self, path: str, columns: Sequence[str] = (), derive: Derive | None = None) -> None:
+        """``derive(summary)`` gives the bytes of the named ``columns``, in that order."""
         self.path = path
-        self.columns = tuple(columns)
         #: column 0 is the summary itself; the caller's columns follow
-        self.names = ("", *(name for name, _ in self.columns))
+        self.names = ("", *columns)
+        self._derive = derive
         self._mm: mmap.mmap | None = None
         self._index: dict[str, int] = {}  # key -> row in the mapped file
         self._stamps: list[Stamp] = []
@@ -169,7 +171,9 @@ class SummaryCache:
 
     def put(self, key: str, stamp: Stamp, summary: Summary) -> tuple[bytes, ...]:
         """Remember ``summary`` for ``key``; returns the record's columns."""
-        row = (marshal.dumps(summary.to_data()), *(make(summary) for _, make in self.columns))
+        row = (marshal.dumps(summary.to_data()), *(self._derive(summary) if self._derive else ()))
+        if len(row) != len(self.names):
+            raise ValueError("derive() gave another number of columns than named")
         self._new[key] = (tuple(stamp), row)
         self._dirty = True
         return row

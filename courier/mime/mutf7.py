@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import re
+# base64 and re are imported when a name needs them: most names (INBOX) are plain ASCII,
+# and this module is on every IMAP session's path.
 
 
 class MUTF7Error(ValueError):
@@ -11,6 +11,8 @@ class MUTF7Error(ValueError):
 
 
 def _b64(data: bytes) -> str:
+    import base64
+
     return base64.b64encode(data).decode("ascii").rstrip("=").replace("/", ",")
 
 
@@ -33,17 +35,19 @@ def encode(name: str) -> str:
     return "".join(out)
 
 
-_SHIFT = re.compile(r"&([^-]*)-")
-
-
 def decode(name: str) -> str:
     """Decode, rejecting what RFC 3501 forbids (so two spellings never name one folder)."""
     for ch in name:
         if not 0x20 <= ord(ch) <= 0x7E:
             raise MUTF7Error(f"character {ch!r} must be encoded in modified UTF-7")
+    if "&" not in name:
+        return name
+    import base64
+    import re
+
     out: list[str] = []
     pos = 0
-    for m in _SHIFT.finditer(name):
+    for m in re.finditer(r"&([^-]*)-", name):
         out.append(name[pos : m.start()])
         pos = m.end()
         body = m.group(1)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
+from courier.frozen import dataclass
 from courier.maildir.maildrop import Maildrop
 
 

@@ -8,8 +8,9 @@ cannot make the buffer grow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
+
+from courier.frozen import dataclass
 
 TOO_LONG: Final = None  # a line that exceeded the limit (its text is dropped)
 

@@ -13,11 +13,11 @@ import binascii
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
 from courier import log
+from courier.frozen import dataclass, field
 from courier.pop3.account import Account, Authenticator, LoginRefused
 from courier.pop3.capa import capa_response
 from courier.pop3.parser import Command, parse

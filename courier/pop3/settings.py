@@ -8,10 +8,10 @@ later one wins; we read them in the same order.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from courier.config import DEFAULT_CONFIG_DIR, as_bool, as_seconds, read_chain
+from courier.frozen import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)

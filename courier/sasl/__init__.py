@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+
+from courier.frozen import dataclass
 
 MAX_RESPONSE = 8192  # bytes of one decoded response
 

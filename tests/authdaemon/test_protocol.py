@@ -6,6 +6,7 @@ import pytest
 
 from courier.auth.info import AuthInfo
 from courier.authdaemon import protocol as p
+from courier.frozen import replace
 
 BENCH = AuthInfo(
     address="bench@example.com",
@@ -23,9 +24,7 @@ def test_reply_matches_courier_transcript() -> None:
         b"UID=999\nGID=995\nHOME=/srv/lab/courier/bench\nADDRESS=bench@example.com\n"
         b"MAILDIR=/srv/lab/courier/bench/Maildir\nPASSWD=$1$2tNm.D5t$pGA475nO9F1M67ptfXW011\n.\n"
     )
-    with_clear = AuthInfo(
-        **{**{f: getattr(BENCH, f) for f in BENCH.__dataclass_fields__}, "clearpw": "benchpass"}
-    )
+    with_clear = replace(BENCH, clearpw="benchpass")
     assert p.encode_info(with_clear).endswith(b"PASSWD2=benchpass\n.\n")
 
 

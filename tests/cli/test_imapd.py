@@ -65,3 +65,17 @@ def test_greeting_needs_only_the_settings(tmp_path: Path) -> None:
     imported = set(err.decode().splitlines()[0].split())
     assert imported <= ALLOWED, f"imported before the greeting: {sorted(imported - ALLOWED)}"
     assert proc.returncode == 0
+
+
+def test_wrapper_runs_without_site(tmp_path: Path) -> None:
+    """bin/imapd as systemd and courier-tcpd start it (-IS): it finds the package by itself."""
+    assert (REPO / "bin/imapd").read_text().startswith("#!/usr/bin/python3 -IS\n")
+    r = subprocess.run(
+        [PYTHON, "-IS", str(REPO / "bin/imapd"), "--config-dir", str(tmp_path)],
+        input=b"a LOGOUT\r\n",
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=30,
+        check=True,
+    )
+    assert r.stdout.startswith(b"* OK [CAPABILITY IMAP4rev1 ") and b"a OK LOGOUT completed" in r.stdout

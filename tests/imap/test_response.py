@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from courier.imap.response import Atom, Code, Literal, Mailbox, Writer, serialise
+from courier.imap.response import Atom, Code, Literal, Mailbox, Spaced, Wire, Writer, serialise, wire
 
 
 @pytest.mark.parametrize(
@@ -31,6 +33,34 @@ from courier.imap.response import Atom, Code, Literal, Mailbox, Writer, serialis
 )
 def test_values(value: object, wire: bytes) -> None:
     assert serialise(value) == b"* " + wire + b"\r\n"
+
+
+_LEAVES = st.one_of(
+    st.none(),
+    st.integers(min_value=0, max_value=2**40),
+    st.text(st.sampled_from('ab "\\\r\n\x00é&\udcff'), max_size=6),
+    st.text(max_size=1100).filter(lambda x: len(x) > 1020),
+    st.sampled_from([Atom("\\Seen"), Mailbox("INBOX.Entwürfe"), Wire(b"(cached)"), b"raw", Code("X", (1,))]),
+)
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda kids: st.one_of(
+        st.lists(kids, max_size=4),
+        st.lists(kids, max_size=4).map(Spaced),
+        st.lists(kids, max_size=3).map(tuple),
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_VALUES, st.booleans())
+def test_wire_writes_what_the_writer_writes(value: object, utf8: bool) -> None:
+    """FETCH lines joined from kept bytes (ENVELOPE, BODYSTRUCTURE) equal the serialiser's."""
+    w = Writer()
+    w.utf8 = utf8
+    w.value(value)
+    assert wire(value, utf8) == b"".join(w.take())
 
 
 def test_utf8_accept_sends_names_and_strings_as_utf8() -> None:

@@ -11,6 +11,7 @@ import pytest
 from courier.maildir.create import make_maildir
 from courier.maildir.deliver import deliver
 from tests.conftest import PYTHON, child_env
+from tests.imap.conftest import ImapServer
 from tests.imap.transcript import SIMPLE, Server, lf
 
 DEBIAN = (
@@ -188,3 +189,39 @@ def test_disk_trouble_is_a_no_not_a_crash(setup: tuple[Path, Path]) -> None:
         assert talk(srv, "NOOP")[-1] == "t0 OK NOOP completed"
     finally:
         srv.close()
+
+
+def test_short_session_imports_only_what_it_uses(imap_server: ImapServer, tmp_path: Path) -> None:
+    """LOGIN, SELECT, LOGOUT: no FETCH/SEARCH/IDLE machinery, no dataclasses, typing or re."""
+    env = child_env()
+    env.pop("COVERAGE_PROCESS_START", None)  # (-S: no site, so no .pth hooks importing things either)
+    p = subprocess.run(
+        [PYTHON, "-S", "-X", "importtime", "-m", "courier.cli.imapd", "--config-dir", str(tmp_path / "etc")],
+        input=b'a LOGIN user@example.com "secret pass"\r\nb SELECT INBOX\r\nc LOGOUT\r\n',
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    assert b"\r\nb OK [READ-WRITE]" in p.stdout and b"\r\nc OK LOGOUT" in p.stdout
+    imported = {
+        line.split("|")[2].strip()
+        for line in p.stderr.decode().splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+    assert "courier.maildir.folder" in imported  # the session did open the folder
+    unwanted = {
+        "courier.imap.commands.fetch",
+        "courier.imap.commands.search",
+        "courier.imap.commands.idle",
+        "courier.imap.commands.append",
+        "courier.mime.cache",
+        "dataclasses",
+        "typing",
+        "re",
+        "pathlib",
+        "shutil",
+        "ctypes",
+        "calendar",
+        "base64",
+    }
+    assert not imported & unwanted, sorted(imported & unwanted)

@@ -210,3 +210,27 @@ def test_quick_fetch_lines_are_the_serialisers_cached_or_not(tmp_path: Path) -> 
         assert (md / CACHE).is_file()
         if attempt == 2:
             (md / CACHE).unlink()  # the third session parses again
+
+
+def test_expunged_records_leave_the_file_with_the_next_parse(folder: tuple[Path, Path]) -> None:
+    from courier.imap.summaries import COLUMNS
+    from courier.mime.cache import SummaryCache
+
+    md, etc = folder
+
+    def records() -> int:
+        return SummaryCache(str(md / CACHE), COLUMNS, lambda s: ()).load()
+
+    session(md, etc, ("SELECT INBOX", "FETCH 1:* (ENVELOPE)"))
+    assert records() == 41
+    written = (md / CACHE).stat().st_mtime_ns
+    # an expunge alone does not rewrite the file (a big folder's file is megabytes)
+    lines = session(
+        md, etc, ("SELECT INBOX", "STORE 1:2 +FLAGS (\\Deleted)", "EXPUNGE", "FETCH 1:* (ENVELOPE)")
+    )
+    assert sum(1 for x in lines if " FETCH (ENVELOPE " in x) == 39
+    assert (md / CACHE).stat().st_mtime_ns == written and records() == 41
+    deliver(str(md), lf(SIMPLE).replace(b"Hello world", b"Newcomer"))
+    lines = session(md, etc, ("SELECT INBOX", "FETCH 1:* (ENVELOPE)", 'SEARCH SUBJECT "newcomer"'))
+    assert lines[-2] == "* SEARCH 40"
+    assert records() == 40

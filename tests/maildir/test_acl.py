@@ -149,16 +149,18 @@ def test_modified_follows_setacl_forms() -> None:
     assert base == [("owner", "aceilrstwx"), ("administrators", acl.ALL)]  # not changed in place
 
 
-def test_hier_acl_moves_into_a_folder_created_later(tmp_path: Path) -> None:
+def test_hier_acl_still_read_once_the_level_is_a_folder(tmp_path: Path) -> None:
     md = tmp_path / "Maildir"
     make_maildir(str(md))
     acl.write_acl(str(md), "INBOX.Deep", [("owner", "al"), ("anyone", "r"), ("administrators", acl.ALL)])
     assert (md / acl.HIER_DIR / "Deep").exists()
-    make_maildir(str(md / ".Deep"), folder=True)
+    make_maildir(str(md / ".Deep"), folder=True)  # e.g. by maildirmake: Courier leaves the file
     assert acl.read_acl(str(md), "INBOX.Deep")[1] == ("anyone", "r")
-    assert (md / ".Deep" / acl.ACL_FILE).exists() and not (md / acl.HIER_DIR / "Deep").exists()
-    acl.delete_acl(str(md), "INBOX.Deep")
     assert not (md / ".Deep" / acl.ACL_FILE).exists()
+    acl.write_acl(str(md), "INBOX.Deep", [("owner", "al"), ("administrators", acl.ALL)])
+    assert (md / ".Deep" / acl.ACL_FILE).exists()
+    acl.delete_acl(str(md), "INBOX.Deep")
+    assert not (md / ".Deep" / acl.ACL_FILE).exists() and not (md / acl.HIER_DIR / "Deep").exists()
 
 
 def test_names_never_leave_the_maildir(tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def test_damaged_or_other_version_files_count_as_empty(
 
 def test_a_cut_file_or_a_damaged_index_is_refused(tmp_path: Path) -> None:
     files = _files(tmp_path)
-    c = SummaryCache(str(tmp_path / "cache"), COLUMNS)
+    c = SummaryCache(str(tmp_path / "cache"), COLUMNS, derive)
     for p in files:
         c.summary(p.name, _stamp(p), str(p))
     c.save()
@@ -111,26 +111,30 @@ def test_a_cut_file_or_a_damaged_index_is_refused(tmp_path: Path) -> None:
     for bad in cases:
         damaged.write_bytes(bad)
         os.chmod(damaged, 0o600)
-        assert SummaryCache(str(damaged), COLUMNS).load() == 0
+        assert SummaryCache(str(damaged), COLUMNS, derive).load() == 0
     damaged.write_bytes(good)
-    d = SummaryCache(str(damaged), COLUMNS)
+    d = SummaryCache(str(damaged), COLUMNS, derive)
     assert d.load() == 3
     assert {p.name: [d.column(p.name, _stamp(p), k) for k in range(3)] for p in files} == expect
 
 
-COLUMNS = (("upper-subject", lambda s: s.subject.upper().encode()), ("size", lambda s: b"%d" % s.size))
+COLUMNS = ("upper-subject", "size")
+
+
+def derive(s: Summary) -> tuple[bytes, ...]:
+    return (s.subject.upper().encode(), b"%d" % s.size)
 
 
 def test_columns_are_kept_with_their_record(tmp_path: Path) -> None:
     files = _files(tmp_path)
-    c = SummaryCache(str(tmp_path / "cache"), COLUMNS)
+    c = SummaryCache(str(tmp_path / "cache"), COLUMNS, derive)
     subject = c.column_of("upper-subject")
     for p in files[:2]:
         assert (
             c.value(p.name, _stamp(p), str(p), subject) == summarize(p.read_bytes()).subject.upper().encode()
         )
     assert c.save()
-    again = SummaryCache(str(tmp_path / "cache"), COLUMNS)
+    again = SummaryCache(str(tmp_path / "cache"), COLUMNS, derive)
     assert again.load() == 2
     p = files[0]
     assert again.column(p.name, _stamp(p), subject) == summarize(p.read_bytes()).subject.upper().encode()
@@ -143,23 +147,23 @@ def test_columns_are_kept_with_their_record(tmp_path: Path) -> None:
         == b"%d" % Message(q.read_bytes()).size
     )
     assert again.save()
-    third = SummaryCache(str(tmp_path / "cache"), COLUMNS)
+    third = SummaryCache(str(tmp_path / "cache"), COLUMNS, derive)
     assert third.load() == 3
     for p in files:
         s = third.get(p.name, _stamp(p))
         assert s is not None and s.subject == summarize(p.read_bytes()).subject
     # a program keeping other columns does not read this file
-    assert SummaryCache(str(tmp_path / "cache"), COLUMNS[:1]).load() == 0
+    assert SummaryCache(str(tmp_path / "cache"), COLUMNS[:1], lambda s: derive(s)[:1]).load() == 0
     assert SummaryCache(str(tmp_path / "cache")).load() == 0
 
 
 def test_a_replaced_file_is_parsed_again_after_a_reload(tmp_path: Path) -> None:
     p = _files(tmp_path)[0]
-    c = SummaryCache(str(tmp_path / "cache"), COLUMNS)
+    c = SummaryCache(str(tmp_path / "cache"), COLUMNS, derive)
     c.summary(p.name, _stamp(p), str(p))
     c.save()
     p.write_bytes(fixtures.MULTI)
-    again = SummaryCache(str(tmp_path / "cache"), COLUMNS)
+    again = SummaryCache(str(tmp_path / "cache"), COLUMNS, derive)
     assert again.load() == 1
     assert again.column(p.name, _stamp(p), 1) is None
     assert again.value(p.name, _stamp(p), str(p), 2) == b"%d" % Message(fixtures.MULTI).size

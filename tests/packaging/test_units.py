@@ -50,7 +50,7 @@ def test_sockets_match_courier_limits() -> None:
         assert "MaxConnections=40" in t and f"MaxConnectionsPerSource={perip}" in t
         svc = text[f"{sock}@.service"]
         assert "StandardInput=socket" in svc and "StandardOutput=socket" in svc
-        assert re.search(r"^ExecStart=/usr/bin/python3 -I /usr/libexec/courier-imap/\S+", svc, re.M)
+        assert re.search(r"^ExecStart=/usr/bin/python3 -IS /usr/libexec/courier-imap/\S+", svc, re.M)
         assert ("--tls" in svc) == sock.endswith("s")
     assert "Type=notify" in text["authdaemond.service"]
     assert "ListenStream=/run/courier/authdaemon/socket" in text["authdaemond.socket"]

@@ -7,12 +7,12 @@ CRAM from precomputed HMAC states or a clear password.
 
 from __future__ import annotations
 
-import dataclasses
 import hmac
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from courier import frozen
 from courier.auth import cram, hashes
 from courier.auth.info import AuthInfo
 from courier.auth.module import BadPassword
@@ -55,7 +55,7 @@ class PasswordModule(ABC):
             return None
         if not password or not self.check(entry, password):
             raise BadPassword(username)
-        return dataclasses.replace(entry.info, clearpw=password)
+        return frozen.replace(entry.info, clearpw=password)
 
     def cram(
         self, service: str, authtype: str, username: str, challenge: bytes, response_hex: str
@@ -74,7 +74,7 @@ class PasswordModule(ABC):
         if not ok:
             raise BadPassword(username)
         # authlib answers a CRAM login without PASSWD/PASSWD2 lines.
-        return dataclasses.replace(entry.info, passwd=None, clearpw=None)
+        return frozen.replace(entry.info, passwd=None, clearpw=None)
 
     def passwd(self, service: str, username: str, oldpass: str, newpass: str) -> bool | None:
         return None

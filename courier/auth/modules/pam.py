@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
+from courier import frozen
 from courier.auth.chain import ModuleContext
 from courier.auth.info import AuthInfo
 from courier.auth.module import BadPassword, TempFail
@@ -32,7 +32,7 @@ class PamModule:
         except pam.PamUnavailable as exc:
             raise TempFail(f"authpam: {exc}") from None
         if result.ok:
-            return dataclasses.replace(info, clearpw=password)
+            return frozen.replace(info, clearpw=password)
         if result.denied:
             raise BadPassword(f"{username}: {result.reason}")
         raise TempFail(f"authpam: pam_{result.step} for service {service!r}: {result.reason}")

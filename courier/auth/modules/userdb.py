@@ -8,11 +8,11 @@ instead of ``systempw`` when the account has one, and ``hmac-md5pw`` /
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from courier import frozen
 from courier.auth.chain import ModuleContext
 from courier.auth.info import AuthInfo, parse_options
 from courier.auth.module import TempFail
@@ -72,7 +72,7 @@ class UserdbModule(PasswordModule):
         crypted = merged.get(f"{service}pw") or merged.get("systempw") or None
         states = {h: merged[f] for h, f in _HMAC_FIELDS.items() if merged.get(f)}
         return Entry(
-            info=dataclasses.replace(info, passwd=crypted),
+            info=frozen.replace(info, passwd=crypted),
             crypted=crypted,
             hmac_states=states,
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from courier.imap import outbox, rights
 from courier.imap.args import Args, Bad, No, date_time, mailbox_name
@@ -15,6 +14,7 @@ from courier.imap.response import Code
 from courier.imap.table import AUTH, Result, command
 from courier.maildir.tmpfile import Spool
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
     from courier.imap.session import Session
 

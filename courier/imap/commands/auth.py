@@ -7,17 +7,14 @@ gid, uid, home) and only then opens the maildir.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from courier.config import read_config
 from courier.imap.args import Args, Bad, No
 from courier.imap.table import PRE, Result, State, command
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
     from courier.imap.session import Session
     from courier.login import LoginSettings
@@ -33,7 +30,7 @@ def login_settings(s: Session) -> LoginSettings:
         rc = read_config(os.path.join(s.settings.config_dir, "authdaemonrc"))
         var = rc.get("authdaemonvar", "").strip() or "/run/courier/authdaemon"
         s.login_settings = LoginSettings(
-            authdaemon_socket=str(Path(var) / "socket"),
+            authdaemon_socket=os.path.join(var, "socket"),
             failed_login_delay=s.settings.login_delay,
             maildirpath=s.settings.maildirpath,
             defdomain=s.settings.defdomain,
@@ -94,7 +91,7 @@ def finish_login(s: Session, authtype: str, authdata: bytes, user: str | None) -
         return None
     from courier.auth.info import format_options
 
-    s.authenticated(store, Path(maildir), info.address, format_options(info.options))
+    s.authenticated(store, maildir, info.address, format_options(info.options))
     log.login(info.address, s.remote[0], s.remote[1], "IMAP")
     return Result("LOGIN Ok.")
 
@@ -124,6 +121,8 @@ def authenticate_(s: Session, tag: str, a: Args, uid: bool) -> Result | None:
     mech = mechanism(mech_name, external_identity=s.external_identity)
     if mech is None or (mech_name == "EXTERNAL" and s.external_identity is None):
         raise No("Unsupported authentication mechanism.")
+    import base64
+
     response: bytes | None = None
     try:
         challenge = mech.step(None)
@@ -151,6 +150,9 @@ def authenticate_(s: Session, tag: str, a: Args, uid: bool) -> Result | None:
 
 
 def _b64(data: bytes) -> bytes:
+    import base64  # AUTHENTICATE only: base64 imports re and struct
+    import binascii
+
     if data == b"=":
         return b""
     try:

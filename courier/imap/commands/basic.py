@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from courier.imap.args import Args, Bad
 from courier.imap.parser import Atom as InAtom
 from courier.imap.response import Atom
 from courier.imap.table import ANY, AUTH, SELECTED, Result, command
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
     from courier.imap.session import Session
 

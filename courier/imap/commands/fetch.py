@@ -5,7 +5,6 @@ from __future__ import annotations
 import mmap
 import os
 import time
-from typing import TYPE_CHECKING
 
 from courier.imap.args import Args, Bad
 from courier.imap.fetchitems import Item, parse_items
@@ -14,6 +13,7 @@ from courier.imap.table import SELECTED, Result, command
 from courier.imap.view import flag_list
 from courier.storage import StorageError
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
     from courier.imap.session import Session
     from courier.imap.view import View

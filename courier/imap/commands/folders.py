@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
-from typing import TYPE_CHECKING
 
 from courier.imap import rights
 from courier.imap.args import Args, Bad, InvalidMailboxName, No, fold_inbox
@@ -14,7 +12,10 @@ from courier.imap.table import AUTH, Result, command
 from courier.maildir import acl
 from courier.storage import FolderExists, FolderInfo, InvalidName, NoSuchFolder, StorageError
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
+    import re
+
     from courier.imap.session import Session
 
 NO_SUCH = "Mailbox does not exist, or must be subscribed to."
@@ -41,18 +42,34 @@ def create(s: Session, tag: str, a: Args, uid: bool) -> Result:
         # a trailing separator announces a hierarchy level: nothing to create on disk
         check_name(name.rstrip("."))
         _may_create_in(s, name.rstrip("."), shown.rstrip("."), "CREATE")
-        rights.myrights(s, name.rstrip("."))  # Courier saves the level's inherited ACL
         return Result(f'"{_quote_text(shown)}" created.')
     check_name(name)
     _may_create_in(s, name, shown, "CREATE")
+    # a hierarchy level that becomes a folder takes its ACL along (as Courier)
+    level = _level_acl(s, name) if _has_children(s, name) else None
     try:
         store.create(name)
     except FolderExists:
         raise No("Cannot create this folder.") from None
     except InvalidName:
         raise InvalidMailboxName() from None
-    rights.myrights(s, name)  # the new folder's ACL: its own, or its parent's copied in
+    if level is not None:
+        with contextlib.suppress(acl.AclError, OSError):
+            acl.write_acl(level[1], level[2], level[0])
+    rights.myrights(s, name)  # saves the parent's ACL for the folder if it has none
     return Result(f'"{_quote_text(shown)}" created.')
+
+
+def _level_acl(s: Session, name: str) -> tuple[acl.Entries, str, str] | None:
+    """A hierarchy level's ACL and where it lives, removed from disk (to be written back)."""
+    try:
+        entries, src = rights.entries(s, name)
+    except (acl.AclError, StorageError):
+        return None
+    if src.maildir is None:
+        return None
+    acl.delete_acl(src.maildir, src.folder)
+    return entries, src.maildir, src.folder
 
 
 def _may_create_in(s: Session, name: str, shown: str, cmd: str) -> None:
@@ -147,6 +164,8 @@ def unsubscribe(s: Session, tag: str, a: Args, uid: bool) -> Result:
 
 
 def pattern_regex(reference: str, pattern: str) -> re.Pattern[str]:
+    import re  # LIST and LSUB only (SELECT imports this module too)
+
     full = fold_inbox(reference + pattern)
     if full[:5].upper() == "INBOX" and (len(full) == 5 or full[5] in ".%*"):
         full = "INBOX" + full[5:]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING
 
 from courier.imap.args import Args, Bad
 from courier.imap.inotify import Watcher
 from courier.imap.table import AUTH, Result, command
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
     from courier.imap.session import Session
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from courier.imap.args import Args, No
 from courier.imap.response import Atom, Mailbox
 from courier.imap.table import AUTH, Result, command
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
     from courier.imap.session import Session
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
-from typing import TYPE_CHECKING
 
 from courier.imap.args import MONTHS, Args, Bad
 from courier.imap.response import Atom
@@ -12,6 +12,7 @@ from courier.imap.searchkeys import Node, check_charset, parse_search
 from courier.imap.table import SELECTED, Result, command
 from courier.storage import StorageError
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
     from courier.imap.session import Session
     from courier.imap.view import View
@@ -60,6 +61,13 @@ class _Ctx:
 _SUMMARY_FIELDS = frozenset({"from", "to", "cc", "bcc", "subject"})
 
 
+@functools.lru_cache(maxsize=32)
+def _folded(needle: str) -> bytes:
+    from courier.imap.summaries import folded
+
+    return folded(needle)
+
+
 def _header_from_summary(c: _Ctx, name: str, needle: str) -> bool | None:
     """The answer from the summary when it is certainly the parsed one's, else None.
 
@@ -72,9 +80,7 @@ def _header_from_summary(c: _Ctx, name: str, needle: str) -> bool | None:
     text = c.column(name)
     if text is None:
         return None
-    from courier.imap.summaries import folded
-
-    found = folded(needle) in text
+    found = _folded(needle) in text
     return found if not found or "," not in needle else None
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from courier.imap import outbox, rights
 from courier.imap.args import Args, Bad, No, SeqSet
@@ -14,6 +13,7 @@ from courier.imap.table import AUTH, SELECTED, Result, State, command
 from courier.imap.view import SYSTEM_ORDER, View
 from courier.storage import InvalidName, MessageInfo, NoSuchFolder
 
+TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
     from courier.imap.session import Session
 
