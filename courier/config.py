@@ -72,6 +72,7 @@ _IMAPD = frozenset(
         "IMAP_PROXY",
         "IMAP_PROXY_FOREIGN",
         "IMAP_SHAREDINDEXFILE",
+        "IMAP_SHAREDMUNGENAMES",
         "IMAP_TLS_REQUIRED",
         "IMAP_TRASHFOLDERNAME",
         "IMAP_ULIMITD",
@@ -402,6 +403,8 @@ def parse_text(text: str, path: str | os.PathLike[str], env: Mapping[str, str] |
         lineno = i + 1
         line = physical[i]
         i += 1
+        if not line or (line[0] == "#" and not line.startswith("##NAME:")):
+            continue  # blank or comment (most of a .dist file): a comment never continues a line
         # Backslash continuation joins physical lines (outside single quotes, as sh does).
         more, quote, prev = _scan(line, "", " ")
         while more and i < len(physical):

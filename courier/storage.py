@@ -98,6 +98,16 @@ class Quota:
     messages_limit: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class AclSource:
+    """Where the access control list of a folder is kept, for rights checks."""
+
+    maildir: str | None  # the maildir whose courierimapacl files apply; None: ``fixed`` applies
+    folder: str  # the folder's name in that maildir ("INBOX", "INBOX.Sent")
+    owner: str  # the login that the "owner" identifier stands for
+    fixed: tuple[tuple[str, str], ...] = ()  # Courier's built-in entries for special folders
+
+
 class Mailbox(Protocol):
     """One open folder as one session sees it."""
 
@@ -179,7 +189,9 @@ class Mailbox(Protocol):
 class Store(Protocol):
     """A user's whole mail store (one maildir and its folders)."""
 
-    def list_folders(self) -> Iterator[FolderInfo]: ...
+    def list_folders(self, virtual: bool = False) -> Iterator[FolderInfo]:
+        """The folders; with ``virtual``, the ``#shared.`` namespace instead."""
+        ...
 
     def exists(self, name: str) -> bool: ...
 
@@ -212,6 +224,10 @@ class Store(Protocol):
     def unsubscribe(self, name: str) -> None: ...
 
     def quota(self) -> Quota | None: ...
+
+    def acl_source(self, name: str) -> AclSource:
+        """Where ``name``'s ACL lives (raises NoSuchFolder or InvalidName)."""
+        ...
 
 
 class UidValidityChanged(StorageError):

@@ -136,12 +136,14 @@ def main(argv: list[str] | None = None) -> int:
         maildir = _maildir(maildir_arg, settings.maildirpath)
         session.greet_preauth()
         conn.flush()
-        from courier.imap.settings import store_settings
-        from courier.maildir import open_store
+        from courier.imap.settings import open_account_store
 
         try:
-            # authlib hands the account's quota to the program it starts in MAILDIRQUOTA
-            store = open_store(maildir, store_settings(settings, os.environ.get("MAILDIRQUOTA")))
+            # authlib hands the account's quota to the program it starts in MAILDIRQUOTA,
+            # its options in OPTIONS
+            store = open_account_store(
+                settings, maildir, preauth_user, os.environ.get("MAILDIRQUOTA"), os.environ.get("OPTIONS", "")
+            )
         except OSError as exc:
             conn.writer.status("*", "BYE", "Unable to open maildir")
             conn.flush()

@@ -72,7 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             perm = 0o755
         if args.share is not None:
             if folder is None:
-                p.error("-s needs -f FOLDER")
+                raise make.MakeError(
+                    "maildirmake: -s needs -f FOLDER (a public folder of a sharable maildir)"
+                )
             perm = make.share_modes(args.share)
         if args.quota is not None:
             make.set_quota(maildir, args.quota, folder, perm)

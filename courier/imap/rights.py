@@ -62,7 +62,8 @@ def source(s: Session, name: str) -> Source:
     ask = getattr(store, "acl_source", None)
     if ask is not None:
         src = ask(name)
-        return Source(src.maildir, src.folder, src.owner, tuple(src.fixed))
+        # an empty owner: the store does not know its login (a bare maildir), it is this session's
+        return Source(src.maildir, src.folder, src.owner or s.user, tuple(src.fixed))
     from courier.maildir import layout
 
     if s.maildir is None:

@@ -12,6 +12,8 @@ TYPE_CHECKING = False  # not typing's: read before every greeting
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from courier.maildir.namespace import NamespaceStore
+
 #: What Courier's imapd uses when IMAP_CAPABILITY is not set at all.
 BUILTIN_CAPABILITY = "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE QUOTA IDLE"
 
@@ -46,6 +48,8 @@ _NAMES = (
     "OUTBOX_MULTIPLE_SEND",
     "IMAP_EMPTYTRASH",
     "IMAP_MOVE_EXPUNGE_TO_TRASH",
+    "IMAP_SHAREDINDEXFILE",
+    "IMAP_SHAREDMUNGENAMES",
 )
 
 
@@ -80,6 +84,8 @@ class ImapSettings:
     move_expunge_to_trash: bool = False  # IMAP_MOVE_EXPUNGE_TO_TRASH (XMAGICTRASH)
     #: IMAP_EMPTYTRASH: (folder, days) purged at login and LOGOUT, e.g. (("INBOX.Trash", 7),)
     empty_trash: tuple[tuple[str, int], ...] = ()
+    shared_index: str = ""  # IMAP_SHAREDINDEXFILE: index of #shared. (unset: no virtual shared folders)
+    shared_munge: bool = False  # IMAP_SHAREDMUNGENAMES: "." and "/" in index names as \\: and \\;
     # The TLS_* variables, for courier.tls (imported only when a session uses TLS).
     tls_values: tuple[tuple[str, str], ...] = ()
     #: The store's settings (IMAP_KEYWORDS, IMAP_USELOCKS, IMAP_TRASHFOLDERNAME, IMAP_UMASK,
@@ -136,6 +142,8 @@ def settings_from(values: Mapping[str, str], config_dir: str = "/etc/courier") -
         outbox_multiple_send=_switch(values, "OUTBOX_MULTIPLE_SEND"),
         move_expunge_to_trash=_switch(values, "IMAP_MOVE_EXPUNGE_TO_TRASH"),
         empty_trash=parse_empty_trash(values.get("IMAP_EMPTYTRASH", ""), maildir.trash_folder, where),
+        shared_index=values.get("IMAP_SHAREDINDEXFILE", "").strip(),
+        shared_munge=as_bool(values, "IMAP_SHAREDMUNGENAMES", False),
         tls_values=tuple(sorted((k, v) for k, v in values.items() if k.startswith("TLS_"))),
         maildir=maildir,
     )
@@ -206,6 +214,25 @@ def parse_empty_trash(raw: str, trash_folder: str, where: str = "imapd") -> tupl
 def store_settings(settings: ImapSettings, quota: str | None) -> MaildirSettings:
     """The store's settings for one account (``quota``: authlib's, e.g. "1000000S,100C")."""
     return replace(settings.maildir, quota=quota or None)
+
+
+def open_account_store(
+    settings: ImapSettings, maildir: str, user: str, quota: str | None, options: str
+) -> NamespaceStore:
+    """The login's store: its maildir plus the shared namespaces its authlib OPTIONS allow
+    (``sharedgroup``, ``disableshared``; ``group=`` for ACL group identifiers)."""
+    from courier.auth.info import parse_options
+    from courier.maildir import open_store
+    from courier.maildir.acl import Identity
+    from courier.maildir.namespace import NamespaceStore, SharedSettings
+
+    personal = open_store(maildir, store_settings(settings, quota))
+    personal.owner = user
+    opts = parse_options(options)
+    disabled = opts.get("disableshared", "") not in ("", "0")
+    index = settings.shared_index + opts.get("sharedgroup", "") if settings.shared_index else ""
+    shared = SharedSettings(index_file=index, complex_names=settings.shared_munge, disabled=disabled)
+    return NamespaceStore(personal, Identity.from_options(user, options), shared)
 
 
 def load(

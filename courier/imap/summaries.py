@@ -139,8 +139,10 @@ class Summaries:
         costs a re-parse.  Nothing is written (or even compared) when nothing was parsed: an
         expunged message's record is harmless until the next save (its key never comes back)."""
         self._last = None
-        if self._cache is not None and self._cache.dirty:
-            self._cache.save(keep=[m.key for m in live])
+        if self._cache is not None:
+            if self._cache.dirty:
+                self._cache.save(keep=[m.key for m in live])
+            self._cache.release()
 
     def close(self) -> None:
         if self._cache is not None:

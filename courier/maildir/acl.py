@@ -79,7 +79,7 @@ class Identity:
 
 
 def valid_rights(rights: str) -> bool:
-    return all(" " < c < "\x7f" for c in rights)
+    return len(rights) <= 1024 and all(" " < c < "\x7f" for c in rights)
 
 
 def normalize(rights: str) -> str:
@@ -112,8 +112,12 @@ def display_rfc2086(rights: str) -> str:
 # ----- entry lists ------------------------------------------------------------------------------
 
 
+#: longest identifier accepted (Courier reads ACL files in 8 KB lines: longer ones would break)
+MAX_IDENTIFIER = 1024
+
+
 def valid_identifier(identifier: str) -> bool:
-    return bool(identifier) and all(c > " " for c in identifier)
+    return 0 < len(identifier) <= MAX_IDENTIFIER and all(c > " " for c in identifier)
 
 
 def put(entries: Entries, identifier: str, rights: str) -> None:

@@ -20,7 +20,6 @@ from collections.abc import Collection, Container, Iterable, Sequence
 
 from courier.storage import (
     Changes,
-    FolderExists,
     MessageInfo,
     NoSuchFolder,
     OverQuota,
@@ -596,7 +595,7 @@ class MaildirFolder:
                 sub, fn = self._location(m)
                 try:
                     if to_trash is None:
-                        os.unlink(os.path.join(self.path, sub, fn))
+                        stays = not self._remove(os.path.join(self.path, sub, fn))
                     elif not self._move_to_trash(sub, fn, m, to_trash):
                         stays = True  # the trash cannot take it
                     break
@@ -627,6 +626,11 @@ class MaildirFolder:
         self._dir_stamp = None
         return removed
 
+    def _remove(self, path: str) -> bool:
+        """Remove one expunged message's file; False if it has to stay (a shared folder's)."""
+        os.unlink(path)
+        return True
+
     def _trash_dir(self, trash: str | None) -> str | None:
         """The trash folder's directory (created when missing, as Courier does); None when
         expunging deletes (no trash given, or this folder is the trash)."""
@@ -636,7 +640,8 @@ class MaildirFolder:
         if os.path.abspath(path) == os.path.abspath(self.path):
             return None
         if not os.path.isdir(os.path.join(path, "cur")):
-            with contextlib.suppress(FolderExists):
+            # if it cannot be made, the renames fail and the messages stay
+            with contextlib.suppress(StorageError, OSError):
                 self._store.create(trash)
         return path
 
@@ -697,15 +702,11 @@ class MaildirFolder:
         self, uids: Sequence[int], target: str, submit: Submit | None = None
     ) -> Sequence[tuple[int, int]]:
         self._check_open()
-        dest_path = self._store.folder_dir(target)
+        dest_store, dest_path = self._store.copy_target(target)
         if not os.path.isdir(os.path.join(dest_path, "cur")):
             raise NoSuchFolder("Mailbox does not exist.", code="TRYCREATE")
         same = os.path.abspath(dest_path) == os.path.abspath(self.path)
-        dest = (
-            self._writer()
-            if same
-            else FolderWriter(self._store, dest_path, self._settings, 0, number_waiting=True)
-        )
+        dest = self._writer() if same else dest_store.writer_for(dest_path)
         tmps: list[TmpMessage] = []
         src_uids: list[int] = []
         sys_flags: list[frozenset[str]] = []
@@ -739,6 +740,8 @@ class MaildirFolder:
         finally:
             for t in tmps:
                 t.discard()
+        if not same:
+            new_uids = dest_store.numbered_as(target, bases, new_uids)
         if same:
             self._adopt(bases, new_uids, files, [s | k for s, k in zip(sys_flags, kw_flags, strict=True)])
         return list(zip(src_uids, new_uids, strict=True))

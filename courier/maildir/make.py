@@ -105,6 +105,10 @@ def add_shared(maildir: str, spec: str) -> None:
         raise MakeError(f"--add {spec}: expected name=/absolute/path/to/sharable/maildir")
     if not name or "." in name or "/" in name or any(ord(c) < 0x20 for c in name):
         raise MakeError(f"{name}: invalid name")
+    try:
+        os.stat(target)
+    except OSError as exc:
+        raise MakeError(f"{target}: {exc.strerror}") from None
     if not os.access(target, os.R_OK):
         raise MakeError(f"{target}: cannot read this maildir")
     if not os.path.isdir(maildir):
@@ -122,7 +126,7 @@ def del_shared(maildir: str, name: str) -> None:
     lines = _shared_lines(maildir)
     path = os.path.join(maildir, SHARED_MAILDIRS)
     if not lines and not os.path.exists(path):
-        raise MakeError(f"{path}: No such file or directory")
+        raise MakeError(f"{maildir if not os.path.isdir(maildir) else path}: No such file or directory")
     kept = [line for line in lines if _shared_name(line) != name]
     if len(kept) == len(lines):
         raise MakeError(f"{name}: not found.")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from courier.storage import (
+    AclSource,
     FolderExists,
     FolderInfo,
     FolderStatus,
@@ -36,6 +37,10 @@ class MaildirStore:
     def __init__(self, maildir: str, settings: MaildirSettings | None = None) -> None:
         self.maildir = os.path.abspath(maildir)
         self.settings = settings or MaildirSettings()
+        #: The login that owns this maildir (the ACL identifier "owner"); set at login.
+        self.owner = ""
+        #: Set by the namespace store: where COPY targets outside this maildir live.
+        self.router: Callable[[str], tuple[MaildirStore, str]] | None = None
         if not os.path.isdir(os.path.join(self.maildir, "cur")):
             raise NoSuchFolder(f"{maildir}: not a maildir (no cur/ directory)")
         if self.settings.umask is not None:
@@ -44,6 +49,21 @@ class MaildirStore:
     # ----- names ------------------------------------------------------------------------------
     def folder_dir(self, name: str) -> str:
         return layout.folder_path(self.maildir, name)
+
+    def copy_target(self, name: str) -> tuple[MaildirStore, str]:
+        """The store and directory that a COPY to ``name`` writes into (shared folders are
+        routed elsewhere by courier.maildir.namespace)."""
+        if self.router is not None:
+            return self.router(name)
+        return self, self.folder_dir(name)
+
+    def writer_for(self, path: str) -> FolderWriter:
+        """What adds messages to the folder at ``path`` of this store (a COPY target)."""
+        return FolderWriter(self, path, self.settings, 0, number_waiting=True)
+
+    def numbered_as(self, name: str, bases: list[str], uids: list[int]) -> list[int]:
+        """The UIDs that messages written by a COPY to ``name`` have there (the same here)."""
+        return uids
 
     def counts_folder(self, path: str) -> bool:
         """Whether messages in the folder at ``path`` count against the quota."""
@@ -64,7 +84,9 @@ class MaildirStore:
         return found
 
     # ----- listing ----------------------------------------------------------------------------
-    def list_folders(self) -> Iterator[FolderInfo]:
+    def list_folders(self, virtual: bool = False) -> Iterator[FolderInfo]:
+        if virtual:
+            return
         existing = self._existing()
         placeholders: set[str] = set()
         parents: set[str] = set()
@@ -257,6 +279,9 @@ class MaildirStore:
 
     def unsubscribe(self, name: str) -> None:
         subs.remove(self.maildir, layout.canonical(name))
+
+    def acl_source(self, name: str) -> AclSource:
+        return AclSource(self.maildir, layout.canonical(name), self.owner)
 
     # ----- quota ------------------------------------------------------------------------------
     def quota(self) -> Quota | None:

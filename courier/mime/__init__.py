@@ -37,13 +37,15 @@ Per-message summary (cacheable; SENTON/SENTBEFORE/SENTSINCE, SORT, THREAD)::
     from courier.mime.search import text_contains
     text_contains(s.from_, "alice") # FROM etc. from the record (decoded text)
 
-Per-folder cache of summaries (the caller picks the file and the keys; no maildir knowledge)::
+Per-folder cache of summaries (the caller picks the file, the keys and its own columns;
+no maildir knowledge)::
 
     from courier.mime.cache import SummaryCache
-    c = SummaryCache(path); c.load()              # a foreign-owned or damaged file counts as empty
+    c = SummaryCache(path, ("env",), lambda s: (wire(s.envelope),))  # columns made at parse time
+    c.load()                                      # a foreign-owned or damaged file counts as empty
     s = c.summary(key, (size, mtime_ns), file)    # cached, or parsed now and remembered
-    c.set_extra(key, stamp, "env", wire_bytes)    # keep your own serialised form with it
-    c.extra(key, stamp, "env")
+    c.value(key, stamp, file, c.column_of("env")) # one column's bytes, parsing if need be
+    c.column(key, stamp, 1)                       # ... or None when not cached / stale
     c.save(keep=live_keys)                        # atomic replace; drops expunged keys
 
 SORT / THREAD (pure functions; seq may be sequence numbers or UIDs)::

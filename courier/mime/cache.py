@@ -134,6 +134,12 @@ class SummaryCache:
         self._index = dict(zip(keys, range(n), strict=True))
         return len(self._index) == n
 
+    def release(self) -> None:
+        """Let go of the mapped pages read so far (they stay in the page cache; the next read
+        maps them again): an idle session keeps only the index."""
+        if self._mm is not None:
+            self._mm.madvise(mmap.MADV_DONTNEED)
+
     def close(self) -> None:
         """Drop the mapping (records parsed since the last save are kept)."""
         if self._mm is not None:

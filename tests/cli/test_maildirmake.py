@@ -57,8 +57,9 @@ def test_sharable_modes(tmp_path: Path) -> None:
     assert _mode(s / ".Pub") == 0o1755 and _mode(s / ".Pub" / "new") == 0o1777
     assert main(["-s", "read,group", "-f", "Rd", str(s)]) == 0
     assert _mode(s / ".Rd") == 0o750 and _mode(s / ".Rd" / "cur") == 0o750
-    with pytest.raises(SystemExit):
-        main(["-s", "write", str(s)])  # -s needs -f
+    assert main(["-s", "write", str(s)]) == 1  # -s needs -f; exit 1 as Courier's usage message
+    assert main(["--add", f"pub={tmp_path}/nonexistent", str(s)]) == 1
+    assert main(["--del", "pub", str(tmp_path / "nomaildir")]) == 1
 
 
 def test_quota(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def test_imaplib_every_command(imap_server: ImapServer) -> None:
         m.login(imap_server.user, "wrong")
     _ok(m.login(imap_server.user, imap_server.password))
     _ok(m.capability())
-    assert _ok(m.namespace()) == [b'(("INBOX." ".")) NIL NIL']
+    assert _ok(m.namespace()) == [b'(("INBOX." ".")) NIL (("#shared." ".")("shared." "."))']
     _ok(m.create("INBOX.Work"))
     _ok(m.create("INBOX.Work.Sub"))
     listing = _ok(m.list('""', "*"))

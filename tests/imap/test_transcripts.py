@@ -23,7 +23,6 @@ CAPABILITY = (
     'THREAD=REFERENCES SORT QUOTA IDLE"\nIMAP_ACL=1\n'
 )
 
-SHARED = "shared folders are not served (differences.md: Shared folders)"
 NONSYNC = "non-synchronising literals are accepted (differences.md: LITERAL+)"
 READONLY = "STORE in a read-only (EXAMINEd) folder is refused (differences.md: STORE after EXAMINE)"
 RENAME_MISSING = "RENAME of a missing folder fails (differences.md: RENAME of a missing folder)"
@@ -33,7 +32,6 @@ UNKNOWN_LATER = "Courier ended the session here"
 
 #: (file, session number) -> {tag: reason}
 SKIP: dict[tuple[str, int], dict[str, str]] = {
-    ("03-namespace-list.txt", 0): {"a002": SHARED},
     ("04-folders.txt", 1): {"a018": RENAME_MISSING},
     ("05-append.txt", 0): {"a008": NONSYNC, "a009": NONSYNC, "a010": UNKNOWN_LATER, "a011": UNKNOWN_LATER},
     ("09-copy-expunge.txt", 0): {"a027": READONLY},

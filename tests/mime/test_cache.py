@@ -138,6 +138,8 @@ def test_columns_are_kept_with_their_record(tmp_path: Path) -> None:
     assert again.load() == 2
     p = files[0]
     assert again.column(p.name, _stamp(p), subject) == summarize(p.read_bytes()).subject.upper().encode()
+    again.release()  # pages dropped from this process: read again from the file
+    assert again.column(p.name, _stamp(p), subject) == summarize(p.read_bytes()).subject.upper().encode()
     assert again.column(p.name, (0, 0), subject) is None  # stale
     assert again.column("unknown", (1,), subject) is None
     # a new record joins the mapped ones; all survive the next save and load

@@ -8,6 +8,8 @@ identifiers.  Rights are shown with RFC 2086's "d" standing for "e" "t" "x".
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from courier.imap import rights
@@ -50,6 +52,16 @@ def _courier_identifier(ident: str) -> str:
     return neg + "user=" + bare
 
 
+@contextmanager
+def _locked(s: Session, maildir: str) -> Iterator[None]:
+    """ACL changes hold the maildir's lock (Courier's, shared with its UID assignment)."""
+    from courier.maildir.lock import FolderLock
+
+    st = s.settings.maildir
+    with FolderLock(maildir, dotlock=st.uselocks, timeout=st.lock_timeout):
+        yield
+
+
 @command("GETACL", AUTH)
 def getacl(s: Session, tag: str, a: Args, uid: bool) -> Result:
     name, shown = _existing(s, a)
@@ -83,12 +95,13 @@ def _set(s: Session, a: Args, cmd: str) -> Result:
     a.end()
     rights.require(s, name, "a", cmd, shown)
     try:
-        entries = acl.read_acl(src.maildir, src.folder, disabled=rights.disabled(s))
-    except acl.AclError:
-        raise No("Cannot read existing ACLs.") from None
-    try:
-        acl.write_acl(src.maildir, src.folder, acl.modified(entries, ident, change), src.owner)
-    except (acl.AclError, OSError) as exc:
+        with _locked(s, src.maildir):
+            try:
+                entries = acl.read_acl(src.maildir, src.folder, disabled=rights.disabled(s))
+            except acl.AclError:
+                raise No("Cannot read existing ACLs.") from None
+            acl.write_acl(src.maildir, src.folder, acl.modified(entries, ident, change), src.owner)
+    except (acl.AclError, OSError, StorageError) as exc:
         requested = isinstance(exc, acl.AclError) and exc.failed is not None and change[:1] in ("+", "-")
         raise No(
             "Cannot modify ACLs as requested." if requested else "Cannot modify ACLs on this mailbox."
@@ -205,8 +218,9 @@ def _acl_store(s: Session, a: Args, names: list[str], done: list[str]) -> None:
             continue
         done.append(name)
         try:
-            entries = acl.read_acl(src.maildir, src.folder, disabled=rights.disabled(s))
-            acl.write_acl(src.maildir, src.folder, acl.modified(entries, ident, change), src.owner)
+            with _locked(s, src.maildir):
+                entries = acl.read_acl(src.maildir, src.folder, disabled=rights.disabled(s))
+                acl.write_acl(src.maildir, src.folder, acl.modified(entries, ident, change), src.owner)
         except acl.AclError as exc:
             if exc.failed is not None and change[:1] in ("+", "-"):
                 _rights_info(s, name, exc.failed)
@@ -228,9 +242,10 @@ def _acl_delete(s: Session, a: Args, names: list[str], done: list[str]) -> None:
             _failed(s, name, "NO " + str(rights.denied("ACL DELETE", name, "a")))
             continue
         try:
-            entries = acl.read_acl(src.maildir, src.folder, disabled=rights.disabled(s))
-            acl.remove(entries, ident)
-            acl.write_acl(src.maildir, src.folder, entries, src.owner)
+            with _locked(s, src.maildir):
+                entries = acl.read_acl(src.maildir, src.folder, disabled=rights.disabled(s))
+                acl.remove(entries, ident)
+                acl.write_acl(src.maildir, src.folder, entries, src.owner)
         except acl.AclError as exc:
             if exc.failed is not None:
                 _rights_info(s, name, exc.failed)
@@ -261,7 +276,8 @@ def _acl_set(s: Session, a: Args, names: list[str], done: list[str]) -> None:
             _failed(s, name, "NO " + str(rights.denied("ACL SET", name, "a")))
             continue
         try:
-            acl.write_acl(src.maildir, src.folder, new, src.owner)
+            with _locked(s, src.maildir):
+                acl.write_acl(src.maildir, src.folder, new, src.owner)
         except acl.AclError as exc:
             if exc.failed is not None:
                 _rights_info(s, name, exc.failed)

@@ -79,19 +79,18 @@ def finish_login(s: Session, authtype: str, authdata: bytes, user: str | None) -
         s.w.status("*", "BYE", exc.client_message)
         s.closed = True
         return None
-    from courier.imap.settings import store_settings
-    from courier.maildir import open_store
+    from courier.auth.info import format_options
+    from courier.imap.settings import open_account_store
 
+    options = format_options(info.options)
     try:
-        store = open_store(maildir, store_settings(s.settings, info.quota))
+        store = open_account_store(s.settings, maildir, info.address, info.quota, options)
     except Exception as exc:  # a broken maildir must not look like a bad password
         log.error(f"cannot open {maildir} for {log.clean(info.address)}: {exc}")
         s.w.status("*", "BYE", "Unable to open the mailbox.")
         s.closed = True
         return None
-    from courier.auth.info import format_options
-
-    s.authenticated(store, maildir, info.address, format_options(info.options))
+    s.authenticated(store, maildir, info.address, options)
     log.login(info.address, s.remote[0], s.remote[1], "IMAP")
     return Result("LOGIN Ok.")
 

@@ -41,8 +41,11 @@ def check(s: Session, tag: str, a: Args, uid: bool) -> Result:
 @command("NAMESPACE", AUTH, capability="NAMESPACE")
 def namespace(s: Session, tag: str, a: Args, uid: bool) -> Result:
     a.end()
-    # Shared folders (#shared., shared.) are not served: only the personal namespace.
-    s.w.untagged(Atom("NAMESPACE"), [["INBOX.", "."]], None, None)
+    # Courier's answer; an account with disableshared has no #shared. (its sharable maildirs stay)
+    shared = [["#shared.", "."], ["shared.", "."]]
+    if getattr(s.store, "shared_disabled", False):
+        shared = shared[1:]
+    s.w.untagged(Atom("NAMESPACE"), [["INBOX.", "."]], None, shared)
     return Result("NAMESPACE completed.")
 
 

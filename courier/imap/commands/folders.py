@@ -91,8 +91,6 @@ def delete(s: Session, tag: str, a: Args, uid: bool) -> Result:
     if name == "INBOX":
         raise No("Cannot delete this folder.")
     store = s.require_store()
-    if not name.startswith("INBOX."):
-        raise No(NO_SUCH)
     if not store.exists(name):
         raise No(NO_SUCH)
     rights.require(s, name, "x", "DELETE", shown)
@@ -149,10 +147,18 @@ def rename(s: Session, tag: str, a: Args, uid: bool) -> Result:
 def subscribe(s: Session, tag: str, a: Args, uid: bool) -> Result:
     name = a.mailbox()
     a.end()
-    if name != "INBOX":
+    if name != "INBOX" and not is_shared(name):
         check_name(name)
-    s.require_store().subscribe(name)
+    try:
+        s.require_store().subscribe(name)
+    except (NoSuchFolder, InvalidName):
+        raise No("Cannot subscribe to this folder.") from None
     return Result("Folder subscribed.")
+
+
+def is_shared(name: str) -> bool:
+    """A name in one of the shared namespaces (#shared. or shared.)."""
+    return name.startswith(("#shared.", "shared."))
 
 
 @command("UNSUBSCRIBE", AUTH)
@@ -195,9 +201,9 @@ def _attributes(s: Session, info: FolderInfo) -> list[Atom]:
     return attrs
 
 
-def _all_folders(s: Session) -> dict[str, FolderInfo]:
+def _all_folders(s: Session, virtual: bool = False) -> dict[str, FolderInfo]:
     found: dict[str, FolderInfo] = {}
-    for info in s.require_store().list_folders():
+    for info in s.require_store().list_folders(virtual):
         if info.selectable and not rights.may(s, info.name, "l"):
             continue  # folders without the "l" right are invisible
         found[info.name] = info
@@ -230,7 +236,9 @@ def list_(s: Session, tag: str, a: Args, uid: bool) -> Result:
         s.w.untagged(Atom("LIST"), [Atom("\\Noselect")], ".", "")
         return Result("LIST completed")
     rx = pattern_regex(reference, pattern)
-    for name, info in _all_folders(s).items():
+    # as Courier: the #shared namespace is listed only when the pattern names it
+    virtual = fold_inbox(reference + pattern).startswith("#shared.")
+    for name, info in _all_folders(s, virtual).items():
         if rx.fullmatch(name):
             s.w.untagged(Atom("LIST"), _attributes(s, info), ".", Mailbox(name))
     return Result("LIST completed")
@@ -242,6 +250,9 @@ def lsub(s: Session, tag: str, a: Args, uid: bool) -> Result:
     rx = pattern_regex(reference, pattern)
     folders = _all_folders(s)
     subscribed = list(dict.fromkeys(fold_inbox(n) for n in s.require_store().subscriptions()))
+    # as Courier: #shared names only for a pattern that starts with "#", the others only without
+    virtual = fold_inbox(reference + pattern).startswith("#")
+    subscribed = [n for n in subscribed if n.startswith("#") == virtual]
     shown: set[str] = set()
     for name in subscribed:
         if rx.fullmatch(name) and rights.may(s, name, "l"):
@@ -274,8 +285,6 @@ def status(s: Session, tag: str, a: Args, uid: bool) -> Result:
     if not items or not all(isinstance(i, InAtom) for i in items):
         raise Bad("STATUS needs a list of items")
     store = s.require_store()
-    if name != "INBOX" and not name.startswith("INBOX."):
-        raise No(NO_SUCH)
     if not store.exists(name):
         raise No(NO_SUCH)
     rights.require(s, name, "r", "STATUS", shown)

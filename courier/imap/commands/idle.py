@@ -25,8 +25,10 @@ def idle(s: Session, tag: str, a: Args, uid: bool) -> Result | None:
     a.end()
     s.w.continuation("entering idle mode")
     watcher = None
-    if s.view is not None and s.maildir is not None:
-        watcher = Watcher.open(folder_dirs(str(s.maildir), s.view.mailbox.name))
+    if s.view is not None and s.maildir is not None and not s.view.mailbox.name.startswith("shared."):
+        # (a sharable folder changes in another maildir: polled, not watched)
+        base = os.path.dirname(s.view.mailbox.metadata_path("idle"))
+        watcher = Watcher.open([os.path.join(base, "new"), os.path.join(base, "cur")])
     deadline = time.monotonic() + s.settings.autologout
     try:
         while True:

@@ -24,8 +24,6 @@ def _open(s: Session, a: Args, readonly: bool) -> Result:
     a.end()
     store = s.require_store()
     s.deselect()
-    if name != "INBOX" and not name.startswith("INBOX."):
-        raise No(NO_SUCH)
     if not store.exists(name):
         raise No(NO_SUCH)
     mine = rights.require(s, name, "r", "SELECT/EXAMINE", shown)
@@ -43,8 +41,9 @@ def _open(s: Session, a: Args, readonly: bool) -> Result:
     s.w.status("*", "OK", "Ok", Code("UIDVALIDITY", (mailbox.uidvalidity,)))
     s.w.status("*", "OK", "Predicted next UID", Code("UIDNEXT", (mailbox.uidnext,)))
     s.w.status("*", "OK", "ACL", rights.myrights_code(mine))
-    # as Courier: without any right to change the folder, the SELECT is read-only
-    readonly = readonly or not any(c in mine for c in rights.WRITE_RIGHTS)
+    # as Courier: without any right to change the folder (or write access to a sharable
+    # folder), the SELECT is read-only
+    readonly = readonly or mailbox.readonly or not any(c in mine for c in rights.WRITE_RIGHTS)
     return Result("Ok", Code("READ-ONLY" if readonly else "READ-WRITE"))
 
 
@@ -103,7 +102,7 @@ def _expunge(s: Session, view: View, uids: list[int] | None = None) -> Sequence[
         for m in view.mailbox.messages()
         if "\\Deleted" in m.flags and (wanted is None or m.uid in wanted)
     ]
-    if stuck:  # the trash could not take them (Courier would have deleted them)
+    if stuck and not view.mailbox.name.startswith("shared."):  # the trash could not take them
         from courier import log
 
         log.error(
@@ -252,8 +251,6 @@ def copy(s: Session, tag: str, a: Args, uid: bool) -> Result:
     target = a.mailbox()
     a.end()
     store = s.require_store()
-    if target != "INBOX" and not target.startswith("INBOX."):
-        raise No("Mailbox does not exist.", "TRYCREATE")
     if not store.exists(target):
         raise No("Mailbox does not exist.", "TRYCREATE")
     may = rights.require(s, target, "i", "COPY", shown)
