@@ -275,6 +275,10 @@ class Ours(Server):
         flags = (REPO / "bin" / name).read_text().split("\n", 1)[0].split()[1:]
         return [VENV_PY, *flags, str(REPO / "bin" / name), "--config-dir", str(self.etc)]
 
+    def preloaded(self, name: str) -> list[str]:
+        # What courier-tcpd runs: each connection a fork of the launcher with courier.cli.<name> imported.
+        return ["--preload", f"courier.cli.{name}", "--", name, "--config-dir", str(self.etc)]
+
     def start(self) -> None:
         bindir = Path(VENV_PY).parent
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
@@ -295,8 +299,7 @@ class Ours(Server):
                 "imapd",
                 "--listen",
                 f"127.0.0.1:{self.imap_port}",
-                "--",
-                *self.program("imapd"),
+                *self.preloaded("imapd"),
             ],
             env,
         )
@@ -310,14 +313,13 @@ class Ours(Server):
                 "pop3d",
                 "--listen",
                 f"127.0.0.1:{self.pop3_port}",
-                "--",
-                *self.program("pop3d"),
+                *self.preloaded("pop3d"),
             ],
             env,
         )
         self._spawn(
             [tcpd, "--config-dir", str(self.etc), "--config", "imapd-ssl", "--ssl",
-             "--listen", f"127.0.0.1:{self.imaps_port}", "--", *self.program("imapd"), "--tls"],
+             "--listen", f"127.0.0.1:{self.imaps_port}", *self.preloaded("imapd"), "--tls"],
             env,
         )  # fmt: skip
         activate = shutil.which("systemd-socket-activate")
@@ -330,7 +332,7 @@ class Ours(Server):
         self.wait_ports(ports)
 
     def session_pids(self) -> list[int]:
-        return [p for p in _descendants(self.tcpd_pid) if "/bin/imapd " in _cmdline(p)]
+        return _descendants(self.tcpd_pid)  # forks of the launcher: every one is a session
 
     def authdaemon_pids(self) -> list[int]:
         pid = self.procs[0].pid if self.procs else 0

@@ -68,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--grace", type=float, default=5.0, help="seconds children get after SIGTERM (%(default)s)"
     )
+    p.add_argument(
+        "--preload",
+        metavar="MODULE",
+        help="one of our programs as a module (courier.cli.imapd, courier.cli.pop3d): import it once "
+        "and run each connection in a fork of this process, calling its main(ARGS); PROGRAM is then "
+        "only the process's name",
+    )
     p.add_argument("--syslog", action="store_true", help="log to syslog instead of standard error")
     p.add_argument("program", nargs=argparse.REMAINDER, help="the program and its arguments, after --")
     return p
@@ -79,7 +86,8 @@ def settings_from_args(args: argparse.Namespace) -> TcpdSettings:
         argv = argv[1:]
     if not argv:
         raise LaunchError("no program given: put it after --, e.g. courier-tcpd --listen 143 -- imapd")
-    program_path(argv)
+    if not args.preload:
+        program_path(argv)
     conf = read_chain(args.config_dir, *args.config) if args.config else {}
     where = f"{args.config_dir}/{'+'.join(args.config)}"
     maxprocs = args.maxprocs if args.maxprocs is not None else as_int(conf, "MAXDAEMONS", 40, where)
@@ -103,6 +111,7 @@ def settings_from_args(args: argparse.Namespace) -> TcpdSettings:
         pidfile=args.pidfile,
         grace=args.grace,
         environ=dict(os.environ),
+        preload=args.preload,
     )
 
 

@@ -271,5 +271,26 @@ def _maildir(arg: str | None, maildirpath: str) -> str:
     return os.path.join(home, maildirpath)
 
 
+def preload() -> None:
+    """What a session imports, for a launcher that forks each connection from one warm process
+    (courier-tcpd --preload courier.cli.imapd); an exec'd imapd never calls this."""
+    import courier.authdaemon.client
+    import courier.imap.capability
+    import courier.imap.server
+    import courier.imap.session
+    import courier.login
+    import courier.maildir.store
+    import courier.mime.bodystructure
+    import courier.mime.envelope
+    import courier.mime.sections
+    import courier.net.activation
+    import courier.tls  # noqa: F401
+    from courier.frozen import warm
+    from courier.imap.commands import load
+
+    load()
+    warm()  # record constructors compiled here, not in every child
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -244,5 +244,18 @@ def _preauth(session: object, maildirpath: str) -> bytes:
     return session.enter(Account(user, drop))
 
 
+def preload() -> None:
+    """What a session imports, for a launcher that forks each connection from one warm process
+    (courier-tcpd --preload courier.cli.pop3d); an exec'd pop3d never calls this."""
+    import courier.login
+    import courier.maildir.maildrop
+    import courier.net.activation
+    import courier.pop3.account
+    import courier.pop3.login
+    import courier.pop3.server
+    import courier.pop3.session
+    import courier.tls  # noqa: F401
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

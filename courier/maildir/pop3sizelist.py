@@ -76,17 +76,27 @@ def legacy_uidl(filename: str) -> str:
     return "".join(out)
 
 
+_keys: dict[str, tuple[int, bytes]] = {}  # a POP3 login asks for each name's key several times
+
+
 def sort_key(filename: str) -> tuple[int, bytes]:
     """Courier's message order and identity: leading number, then the name up to ``:``.
 
     Two names with equal keys are the same message (only the info after ``:`` differs).
     """
-    raw = os.fsencode(filename)
+    key = _keys.get(filename)
+    if key is not None:
+        return key
+    raw = filename.encode("utf-8", "surrogateescape")  # os.fsencode, without its checks
     m = _LEADING_NUMBER.match(raw)
     number = max(-_LONG_MAX - 1, min(_LONG_MAX, int(m.group(1)))) if m else 0
     # Courier would tell "x" from "x:2," apart and give a message a new UIDL when a
     # program adds the info suffix; the name before ":" is what identifies it.
-    return number, raw.split(b":", 1)[0].translate(_SIGNED_ORDER)
+    key = number, raw.split(b":", 1)[0].translate(_SIGNED_ORDER)
+    if len(_keys) > 250_000:
+        _keys.clear()
+    _keys[filename] = key
+    return key
 
 
 def parse(data: bytes, now: int) -> SizeList | None:
@@ -101,31 +111,24 @@ def parse(data: bytes, now: int) -> SizeList | None:
         return None
     nextuid = int(m.group(2))
     stamp = int(m.group(3)) if m.group(3) is not None else now
-    entries: list[Entry] = []
-    lines = rest.split(b"\n")
-    for line in lines[:-1]:  # the last piece has no newline: incomplete
-        entry = _parse_line(line)
-        if entry is not None:
-            entries.append(entry)
+    body = rest[: rest.rfind(b"\n") + 1]  # a last piece without newline is incomplete
+    entries = [
+        Entry(
+            name.decode("utf-8", "surrogateescape"),  # os.fsdecode
+            int(size),
+            int(uid),
+            int(stamp_),
+            bool(utf8) and int(utf8) != 0,
+        )
+        for name, size, uid, stamp_, utf8 in _LINE.findall(body)
+    ]
     entries.sort(key=lambda e: sort_key(e.filename))
     return SizeList(nextuid=nextuid, stamp=stamp, entries=tuple(entries), version=int(m.group(1)))
 
 
-_LINE_TAIL = re.compile(rb"(\d+):(\d+)(?::(-?\d+))?")
-
-
-def _parse_line(line: bytes) -> Entry | None:
-    name, sep, tail = line.rpartition(b" ")
-    if not sep:
-        return None
-    name, sep, size = name.rpartition(b" ")
-    if not sep or not name or not size.isdigit():
-        return None
-    m = _LINE_TAIL.match(tail)
-    if m is None:
-        return None
-    utf8 = m.group(3) is not None and int(m.group(3)) != 0
-    return Entry(os.fsdecode(name), int(size), int(m.group(1)), int(m.group(2)), utf8)
+# One line: "<name> <size> <uid>:<stamp>[:<utf8>]<anything but a space>", the name being all
+# before the last two space-separated fields (a name may contain spaces); other lines are skipped.
+_LINE = re.compile(rb"^(.+) (\d+) (\d+):(\d+)(?::(-?\d+))?[^ \n]*$", re.M)
 
 
 def read(maildir: str, now: int | None = None) -> SizeList | None:
@@ -173,6 +176,7 @@ def merge(
     """
     names = sorted(filenames, key=sort_key)
     old: Sequence[Entry] = previous.entries if previous else ()
+    old_keys = [sort_key(e.filename) for e in old]
     nextuid = previous.nextuid if previous else 1
     stamp = previous.stamp if previous else now
     changed = previous is None or previous.version != VERSION
@@ -181,12 +185,12 @@ def merge(
     n = 0
     for name in names:
         key = sort_key(name)
-        while n < len(old) and sort_key(old[n].filename) < key:
+        while n < len(old) and old_keys[n] < key:
             n += 1
             changed = True  # an entry whose message is gone
-        if n < len(old) and sort_key(old[n].filename) == key:
+        if n < len(old) and old_keys[n] == key:
             e = old[n]
-            entries.append(Entry(name, e.size, e.uid, e.stamp, e.utf8))
+            entries.append(e if e.filename == name else Entry(name, e.size, e.uid, e.stamp, e.utf8))
             n += 1
         else:
             size, utf8 = measure(name)

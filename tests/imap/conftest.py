@@ -70,13 +70,16 @@ def system_user() -> Iterator[tuple[str, int, int]]:
 
 
 def start_imapd(
-    config_dir: Path, host: str = "127.0.0.1", extra_args: list[str] | None = None
+    config_dir: Path, host: str = "127.0.0.1", extra_args: list[str] | None = None, preload: bool = False
 ) -> tuple[subprocess.Popen[bytes], int]:
+    """courier-tcpd running imapd per connection (exec'd, or forked from the launcher with ``preload``)."""
     port = free_port(host)
+    imapd = ["--", PYTHON, "-m", "courier.cli.imapd"]
+    program = ["--preload", "courier.cli.imapd", "--", "imapd"] if preload else imapd
     proc = subprocess.Popen(
         [
-            PYTHON, "-m", "courier.cli.courier_tcpd", "--listen", f"{host}:{port}", "--",
-            PYTHON, "-m", "courier.cli.imapd", "--config-dir", str(config_dir), *(extra_args or []),
+            PYTHON, "-m", "courier.cli.courier_tcpd", "--listen", f"{host}:{port}",
+            *program, "--config-dir", str(config_dir), *(extra_args or []),
         ],
         env=child_env(),
         stdin=subprocess.DEVNULL,
@@ -107,6 +110,7 @@ def serve_account(
     imapd_config: str = "",
     userdb: dict[str, str] | None = None,
     others: dict[str, str] | None = None,
+    preload: bool = False,
 ) -> Iterator[ImapServer]:
     """The whole server; ``imapd_config`` is appended to ``imapd``, ``userdb`` adds fields
     (e.g. ``{"quota": "5000S"}``) to user@example.com's userdb entry; ``others`` are more
@@ -142,7 +146,7 @@ def serve_account(
         etc.mkdir()
         (etc / "imapd").write_text(CAPABILITY + "IMAP_LOGIN_DELAY=0.3\nIMAP_IDLE_TIMEOUT=5\n" + imapd_config)
         (etc / "authdaemonrc").write_text(f"authdaemonvar={os.path.dirname(sock)}\n")
-        tcpd, port = start_imapd(etc)
+        tcpd, port = start_imapd(etc, preload=preload)
         try:
             yield ImapServer("127.0.0.1", port, "user@example.com", "secret pass", uid, gid, maildir, tcpd)
         finally:

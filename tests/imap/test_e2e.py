@@ -6,6 +6,7 @@ import imaplib
 import re
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import imapclient
@@ -22,7 +23,17 @@ def _ok(resp: tuple[str, list[object]]) -> list[object]:
     return data
 
 
-def test_imaplib_every_command(imap_server: ImapServer) -> None:
+@pytest.fixture(params=[False, True], ids=["exec", "preload"])
+def launched_server(
+    request: pytest.FixtureRequest, tmp_path: Path, system_user: tuple[str, int, int]
+) -> Iterator[ImapServer]:
+    """The server with each imapd exec'd by courier-tcpd, and forked from a preloading one."""
+    with serve_account(tmp_path, system_user, preload=request.param) as server:
+        yield server
+
+
+def test_imaplib_every_command(launched_server: ImapServer) -> None:
+    imap_server = launched_server
     m = imaplib.IMAP4(imap_server.host, imap_server.port, timeout=20)
     assert "IMAP4REV1" in m.capabilities and "IDLE" in m.capabilities
     assert "STARTTLS" not in m.capabilities  # not offered until TLS is wired in
@@ -109,7 +120,8 @@ def test_disableimap_account_is_refused(imap_server: ImapServer) -> None:
     m.logout()
 
 
-def test_process_is_the_account_after_login(imap_server: ImapServer) -> None:
+def test_process_is_the_account_after_login(launched_server: ImapServer) -> None:
+    imap_server = launched_server
     m = imaplib.IMAP4(imap_server.host, imap_server.port, timeout=20)
     _ok(m.login(imap_server.user, imap_server.password))
     _ok(m.noop())

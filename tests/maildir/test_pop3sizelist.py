@@ -138,3 +138,36 @@ def test_parse_never_crashes(data: bytes) -> None:
     if result is not None:
         again = sl.parse(result.format(), now=1)
         assert again is not None and again.entries == result.entries
+
+
+def _line_by_line(line: bytes) -> sl.Entry | None:
+    """The reading rule spelled out for one line (split from the right), to check parse() against."""
+    rest, sep, tail = line.rpartition(b" ")
+    name, sep2, size = rest.rpartition(b" ")
+    if not sep or not sep2 or not name or not size.isdigit():
+        return None
+    uid, colon, more = tail.partition(b":")
+    stamp = b""
+    while more[:1].isdigit():
+        stamp, more = stamp + more[:1], more[1:]
+    if not uid.isdigit() or not colon or not stamp:
+        return None
+    utf8 = False
+    if more.startswith(b":"):
+        digits = more[2:] if more[1:2] == b"-" else more[1:]
+        n = len(digits) - len(digits.lstrip(b"0123456789"))
+        utf8 = n > 0 and int(digits[:n]) != 0
+    return sl.Entry(name.decode("utf-8", "surrogateescape"), int(size), int(uid), int(stamp), utf8)
+
+
+NOISE = st.lists(st.sampled_from([b" ", b":", b"1", b"0", b"-", b"a", b"\r", b"\xe9"]), max_size=8)
+
+
+@given(NOISE.map(b"".join))
+def test_parse_splits_every_line_as_the_line_rule_does(noise: bytes) -> None:
+    lines = [b"n 1 2:3", b"a b 10 4:5:1" + noise, noise, b"x " + noise, noise + b" 7 8:9:0", b"y 5 " + noise]
+    data = b"/3 10 1\n" + b"".join(line + b"\n" for line in lines)
+    parsed = sl.parse(data, now=1)
+    assert parsed is not None
+    expected = [e for e in map(_line_by_line, lines) if e is not None]
+    assert sorted(parsed.entries, key=lambda e: e.filename) == sorted(expected, key=lambda e: e.filename)

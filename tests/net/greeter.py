@@ -14,7 +14,8 @@ import time
 from courier.net.activation import client_socket, local_address
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    """Also what ``courier-tcpd --preload tests.net.greeter`` runs in each forked child."""
     sock, ip, port = client_socket()
     env = dict(os.environ)  # after client_socket(): LISTEN_* must be gone
     local_ip, local_port = local_address(sock, env)
@@ -33,6 +34,7 @@ def main() -> None:
             sock.sendall(b"SLEEPING\r\n")
             time.sleep(3600)
         sock.sendall(b"ECHO " + line)
+    return 0
 
 
 def _is_socket(fd: int) -> int:
@@ -44,4 +46,4 @@ def _is_socket(fd: int) -> int:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -216,6 +217,63 @@ def test_sigterm_stops_listening_and_leaves_no_child(tcpd: Callable[..., Tcpd]) 
         t.connect()
     for s in socks:
         s.close()
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    out = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if target.startswith("socket:"):
+                out.add(target)
+    return out
+
+
+PRELOADED = ["--preload", "tests.net.greeter"]
+
+
+def test_preloaded_program_gets_a_fresh_process_per_connection(tcpd: Callable[..., Tcpd]) -> None:
+    t = tcpd(*PRELOADED, program=["greeter"])
+    launcher = _socket_inodes(t.proc.pid)  # listener and signal pipe, before any connection
+    socks = [t.connect() for _ in range(3)]
+    hellos = [greeting(s) for s in socks]
+    pids = {int(h["pid"]) for h in hellos}
+    assert len(pids) == 3 and t.proc.pid not in pids
+    for h, s in zip(hellos, socks, strict=True):
+        assert h["ip"] == "127.0.0.1" and int(h["port"]) == s.getsockname()[1]
+        assert h["fd0sock"] == "1" and f"TCPREMOTEPORT={h['port']}" in h["env"]
+    # none of the launcher's sockets (listener, signal pipe) is left open in a child
+    for pid in pids:
+        assert not _socket_inodes(pid) & launcher
+    socks[1].sendall(b"over there\r\n")
+    assert readline(socks[1]) == "ECHO over there\r\n"
+    for s in socks:
+        s.close()
+    wait_until(lambda: not any(alive(p) for p in pids))  # each ends with its connection
+
+
+def test_preloaded_children_are_limited_and_stopped_like_exec_ones(tcpd: Callable[..., Tcpd]) -> None:
+    t = tcpd(*PRELOADED, "--maxperip", "2", "--grace", "0.5", program=["greeter"])
+    held = [t.connect() for _ in range(2)]
+    pids = [int(greeting(s)["pid"]) for s in held]
+    third = t.connect()
+    assert readline(third) == REFUSAL + "\r\n"
+    held[0].sendall(b"SLEEP\r\n")  # ignores SIGTERM: killed after the grace period
+    assert readline(held[0]) == "SLEEPING\r\n"
+    assert t.stop() == 0
+    assert not any(alive(p) for p in pids)
+    for s in [*held, third]:
+        s.close()
+
+
+def test_preload_of_a_module_without_main_is_refused(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [PYTHON, "-m", "courier.cli.courier_tcpd", "--listen", f"127.0.0.1:{free_port('127.0.0.1')}",
+         "--preload", "courier.log", "--", "x"],
+        env=child_env(), capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert b"--preload courier.log: the module has no main()" in proc.stderr
 
 
 def test_listen_specs() -> None:

@@ -41,14 +41,17 @@ def deliver(maildir: Path, data: bytes, name: str | None = None) -> Path:
 class Pop3Server:
     """pop3d behind our courier-tcpd launcher on a free loopback port (one process per connection)."""
 
-    def __init__(self, env: Mapping[str, str], args: list[str], workdir: Path) -> None:
+    def __init__(
+        self, env: Mapping[str, str], args: list[str], workdir: Path, program: list[str] | None = None
+    ) -> None:
+        """``program`` replaces ``PYTHON -m courier.cli.pop3d ARGS`` (e.g. to run it under strace)."""
         self.port = free_port()
         self.errfile = workdir / f"pop3d-{self.port}.log"
         pidfile = workdir / f"tcpd-{self.port}.pid"
         self.proc = subprocess.Popen(
             [PYTHON, "-m", "courier.cli.courier_tcpd", "--listen", f"127.0.0.1:{self.port}",
              "--pidfile", str(pidfile), "--maxperip", "0",
-             "--", PYTHON, "-m", "courier.cli.pop3d", *args],
+             "--", *(program or [PYTHON, "-m", "courier.cli.pop3d", *args])],
             stdout=subprocess.DEVNULL,
             stderr=self.errfile.open("wb"),
             env=dict(env),
