@@ -240,3 +240,56 @@ def test_15_same_as_debians_imapd(tmp_path: Path) -> None:
         runs[who] = (normalise(lines, ours=True), (top / "sent").read_text())
     assert runs["ours"][0] == runs["courier"][0]
     assert runs["ours"][1] == runs["courier"][1]
+
+
+@pytest.mark.slow
+def test_magic_trash_same_as_debians_imapd(tmp_path: Path) -> None:
+    """Expunged into the trash and expunged inside it: the same answers from Debian's imapd and
+    ours (the flags a message keeps in the trash, \\Recent there, STATUS on the way)."""
+    import subprocess
+
+    from tests import realcourier
+    from tests.conftest import PYTHON, child_env
+
+    msg = b"Subject: gone\r\n\r\nbody\r\n"
+    script = b"".join(
+        line + b"\r\n"
+        for line in [
+            b"a1 APPEND INBOX (\\Seen \\Draft \\Flagged \\Deleted) {%d}\r\n" % len(msg) + msg,
+            b"a2 APPEND INBOX {%d}\r\n" % len(msg) + msg,
+            b"a3 SELECT INBOX",
+            b"a4 STORE 2 +FLAGS (\\Answered \\Deleted)",
+            b"a5 EXPUNGE",
+            b"a6 STATUS INBOX.Trash (MESSAGES RECENT UNSEEN)",
+            b"a7 SELECT INBOX.Trash",
+            b"a8 FETCH 1:* (FLAGS)",
+            b"a9 STORE 1 +FLAGS (\\Deleted)",
+            b"b1 EXPUNGE",
+            b"b2 STATUS INBOX.Trash (MESSAGES)",
+            b"b3 LOGOUT",
+        ]
+    )
+    runs: dict[str, list[str]] = {}
+    for who in ("courier", "ours"):
+        top = tmp_path / who
+        top.mkdir()
+        maildir = top / "Maildir"
+        make_maildir(str(maildir))
+        common = {"AUTHENTICATED": "bench@example.com", "IMAP_MOVE_EXPUNGE_TO_TRASH": "1", "IMAP_ACL": "1"}
+        if who == "courier":
+            argv = [realcourier.binary("usr/bin/imapd"), str(maildir)]
+            env = realcourier.env(
+                {**common, "IMAP_KEYWORDS": "1", "HOME": str(top), "GAMIN_DEBUG_SERVER": "/bin/false",
+                 "IMAP_CAPABILITY": "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE QUOTA IDLE"}
+            )  # fmt: skip
+        else:
+            (top / "etc").mkdir()
+            argv = [PYTHON, "-m", "courier.cli.imapd", "--config-dir", str(top / "etc"), str(maildir)]
+            env = child_env(**common)
+        out = subprocess.run(argv, input=script, env=env, capture_output=True, timeout=60).stdout.decode()
+        lines = [x for x in out.split("\r\n")[:-1] if "Filesystem notification initialization" not in x]
+        runs[who] = normalise(lines, ours=True)
+    assert runs["ours"] == runs["courier"]
+    assert '* STATUS "INBOX.Trash" (MESSAGES 2 RECENT 2 UNSEEN 1)' in runs["ours"]
+    assert "* 1 FETCH (FLAGS (\\Flagged \\Seen \\Recent))" in runs["ours"]
+    assert "* 2 FETCH (FLAGS (\\Answered \\Recent))" in runs["ours"]
