@@ -152,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         session.authenticated(store, os.path.abspath(maildir), preauth_user, os.environ.get("OPTIONS", ""))
 
     timed_out = serve(session, conn)
+    if session.logged_out:
+        session.empty_trash()
     if conn.transport is not transport:
         conn.transport.close()  # type: ignore[attr-defined]  # close_notify
     if session.user:
