@@ -69,7 +69,17 @@ def replace(obj: T, **changes: Any) -> T:
     return type(obj)(**values)
 
 
+def warm() -> None:
+    """Compile every record's ``__init__`` now.  A launcher that forks a child per connection
+    calls this once, so that no child compiles them again."""
+    for cls in _RECORDS:
+        if cls.__dict__.get("__init__") is _first_init:
+            cls.__init__ = _make_init(cls)  # type: ignore[misc]
+
+
 # ---- building the class -------------------------------------------------------------------
+
+_RECORDS: list[type] = []  # every record class built here, for warm()
 
 
 def _build(cls: type[T], frozen: bool, slots: bool) -> type[T]:
@@ -126,10 +136,12 @@ def _build(cls: type[T], frozen: bool, slots: bool) -> type[T]:
         meta: Any = type(cls)
         new: type[T] = meta(cls.__name__, cls.__bases__, namespace)
         new.__qualname__ = cls.__qualname__
+        _RECORDS.append(new)
         return new
     for key, value in namespace.items():
         if key not in ("__dict__", "__weakref__") and cls.__dict__.get(key, MISSING) is not value:
             setattr(cls, key, value)
+    _RECORDS.append(cls)
     return cls
 
 

@@ -9,7 +9,7 @@ Flags are IMAP names: ``\\Seen`` ``\\Answered`` ``\\Flagged`` ``\\Deleted``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 
 from courier.frozen import dataclass
 
@@ -30,6 +30,12 @@ class StorageError(Exception):
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.code = code
+
+
+#: Called with the path of each complete message file (LF line ends) once the quota allows it
+#: and before the message becomes visible; a StorageError it raises leaves nothing behind
+#: (the Outbox sends mail here).
+Submit = Callable[[str], None]
 
 
 class NoSuchFolder(StorageError):
@@ -152,17 +158,28 @@ class Mailbox(Protocol):
         """Change flags; returns the messages as they now are."""
         ...
 
-    def expunge(self, uids: Iterable[int] | None = None) -> Sequence[int]:
-        """Remove \\Deleted messages (only those in ``uids`` when given); returns the UIDs removed."""
+    def expunge(
+        self, uids: Iterable[int] | None = None, trash: str | None = None, purge: Collection[int] = ()
+    ) -> Sequence[int]:
+        """Remove \\Deleted messages (only those in ``uids`` when given); returns the UIDs removed.
+
+        With ``trash`` (a folder name) they are moved there, without \\Deleted and \\Draft,
+        except those in ``purge``, which are deleted."""
         ...
 
     def append(
-        self, chunks: Iterable[bytes], flags: frozenset[str] = frozenset(), internaldate: float | None = None
+        self,
+        chunks: Iterable[bytes],
+        flags: frozenset[str] = frozenset(),
+        internaldate: float | None = None,
+        submit: Submit | None = None,
     ) -> int:
         """Store a message (CRLF or LF input; stored with LF) and return its UID."""
         ...
 
-    def copy_to(self, uids: Sequence[int], target: str) -> Sequence[tuple[int, int]]:
+    def copy_to(
+        self, uids: Sequence[int], target: str, submit: Submit | None = None
+    ) -> Sequence[tuple[int, int]]:
         """Copy to another folder; returns (source uid, new uid) pairs."""
         ...
 
@@ -194,6 +211,7 @@ class Store(Protocol):
         chunks: Iterable[bytes],
         flags: frozenset[str] = frozenset(),
         internaldate: float | None = None,
+        submit: Submit | None = None,
     ) -> tuple[int, int]:
         """Store a message in a folder that is not selected; returns (uidvalidity, uid).
         Cheaper than ``open(name).append(...)``: the folder is not scanned."""

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from courier.frozen import FrozenInstanceError, dataclass, field, replace
+from courier.frozen import FrozenInstanceError, dataclass, field, replace, warm
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +71,13 @@ def test_argument_errors_are_like_a_function_call() -> None:
         class Bad:
             a: int = 0
             b: int  # type: ignore[misc]
+
+
+def test_warm_compiles_constructors_ahead() -> None:
+    @dataclass(frozen=True, slots=True)
+    class Late:
+        a: int
+
+    assert Late.__init__.__name__ == "_first_init"
+    warm()
+    assert Late.__init__.__name__ == "__init__" and Late(a=3).a == 3

@@ -152,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         session.authenticated(store, os.path.abspath(maildir), preauth_user, os.environ.get("OPTIONS", ""))
 
     timed_out = serve(session, conn)
+    if session.logged_out:
+        session.empty_trash()
     if conn.transport is not transport:
         conn.transport.close()  # type: ignore[attr-defined]  # close_notify
     if session.user:
@@ -283,9 +285,11 @@ def preload() -> None:
     import courier.mime.sections
     import courier.net.activation
     import courier.tls  # noqa: F401
+    from courier.frozen import warm
     from courier.imap.commands import load
 
     load()
+    warm()  # record constructors compiled here, not in every child
 
 
 if __name__ == "__main__":

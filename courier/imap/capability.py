@@ -18,8 +18,8 @@ def capabilities(
     external: bool = False,
 ) -> list[str]:
     """IMAP_CAPABILITY (IMAP_CAPABILITY_TLS once encrypted), ACL ACL2=UNION if IMAP_ACL, then
-    STARTTLS before login when it is configured and a TLS engine is attached, then ENABLE
-    UTF8=ACCEPT, then ID if configured."""
+    STARTTLS before login when it is configured and a TLS engine is attached, then
+    XCOURIEROUTBOX and XMAGICTRASH when set, then ENABLE UTF8=ACCEPT, then ID if configured."""
     caps = (settings.capability_tls if tls else settings.capability).split()
     if settings.acl:
         caps += ["ACL", "ACL2=UNION"]
@@ -30,6 +30,10 @@ def capabilities(
             caps.append("STARTTLS")
         if settings.tls_required and not tls:
             caps.append("LOGINDISABLED")
+    if settings.outbox:
+        caps.append("XCOURIEROUTBOX=INBOX" + settings.outbox)  # Courier writes the value as set
+    if settings.move_expunge_to_trash:
+        caps.append("XMAGICTRASH")
     caps += ["ENABLE", "UTF8=ACCEPT"]
     if settings.id_fields:
         caps.append("ID")

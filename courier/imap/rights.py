@@ -10,11 +10,10 @@ LSUB show only folders with "l"; the ACL commands need "a".  Refusals read as Co
 
 from __future__ import annotations
 
-from courier.frozen import dataclass
 from courier.imap.args import No
 from courier.imap.response import Code
 from courier.maildir import acl
-from courier.storage import NoSuchFolder, StorageError
+from courier.storage import AclSource, StorageError
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every connection
 if TYPE_CHECKING:
@@ -24,17 +23,6 @@ if TYPE_CHECKING:
 SEE_RIGHTS = "lricxea"
 #: rights any one of which makes a SELECT read-write
 WRITE_RIGHTS = "iestw"
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """Where a folder's ACL lives: a maildir and the folder's name in it (or a fixed list, for
-    names that have no ACL file), and the login the "owner" identifier stands for."""
-
-    maildir: str | None
-    folder: str
-    owner: str
-    fixed: tuple[tuple[str, str], ...] = ()
 
 
 def denied(cmd: str, shown: str, need: str) -> No:
@@ -55,23 +43,16 @@ def disabled(s: Session) -> bool:
     return parse_options(s.options).get("disableshared", "") not in ("", "0")
 
 
-def source(s: Session, name: str) -> Source:
-    """Where the ACL of the folder called ``name`` (IMAP form) lives.  A store that serves other
-    namespaces tells, through ``acl_source``; personal folders are in the session's maildir."""
-    store = s.require_store()
-    ask = getattr(store, "acl_source", None)
-    if ask is not None:
-        src = ask(name)
-        # an empty owner: the store does not know its login (a bare maildir), it is this session's
-        return Source(src.maildir, src.folder, src.owner or s.user, tuple(src.fixed))
-    from courier.maildir import layout
-
-    if s.maildir is None:
-        raise NoSuchFolder("not authenticated")
-    return Source(str(s.maildir), layout.canonical(name), s.user)
+def source(s: Session, name: str) -> AclSource:
+    """Where the ACL of the folder called ``name`` (IMAP form) lives (the store knows: another
+    account's maildir for #shared., a fixed list for special folders)."""
+    src = s.require_store().acl_source(name)
+    if not src.owner:  # a store that does not know its login (a bare maildir): this session's
+        return AclSource(src.maildir, src.folder, s.user, src.fixed)
+    return src
 
 
-def entries(s: Session, name: str) -> tuple[acl.Entries, Source]:
+def entries(s: Session, name: str) -> tuple[acl.Entries, AclSource]:
     """The folder's effective ACL (raises acl.AclError or StorageError)."""
     src = source(s, name)
     if src.maildir is None:

@@ -98,6 +98,20 @@ class Session:
         self.user = user
         self.options = options
         self.state = State.AUTHENTICATED
+        self.empty_trash()
+
+    def empty_trash(self) -> None:
+        """IMAP_EMPTYTRASH: Courier purges after login and again after LOGOUT."""
+        if not self.settings.empty_trash or self.maildir is None:
+            return
+        from courier import log
+        from courier.maildir.purge import purge
+
+        for folder, days in self.settings.empty_trash:
+            try:
+                purge(str(self.maildir), folder, days, self.settings.maildir)
+            except OSError as exc:
+                log.error(f"cannot empty {folder} for {log.clean(self.user)}: {exc}")
 
     def greet_preauth(self) -> None:
         self.w.status("*", "PREAUTH", "Ready.")

@@ -42,6 +42,12 @@ _NAMES = (
     "IMAP_LOGIN_DELAY",
     "IMAP_MAILBOX_SANITY_CHECK",
     "DEFDOMAIN",
+    "OUTBOX",
+    "SENDMAIL",
+    "HEADERFROM",
+    "OUTBOX_MULTIPLE_SEND",
+    "IMAP_EMPTYTRASH",
+    "IMAP_MOVE_EXPUNGE_TO_TRASH",
     "IMAP_SHAREDINDEXFILE",
     "IMAP_SHAREDMUNGENAMES",
 )
@@ -68,8 +74,18 @@ class ImapSettings:
     login_delay: float = 5.0  # IMAP_LOGIN_DELAY: seconds before a failed login is answered
     defdomain: str = ""
     mailbox_sanity_check: bool = True
+    #: OUTBOX as written (a Maildir++ directory such as ".Outbox", advertised as
+    #: XCOURIEROUTBOX=INBOX<value>) and the IMAP name of that folder; "" = no outbox.
+    outbox: str = ""
+    outbox_folder: str = ""
+    sendmail: str = "/usr/sbin/sendmail"  # SENDMAIL: run as <sendmail> -oi -t -f <login>
+    headerfrom: str = "X-IMAP-Sender"  # HEADERFROM: header naming the login; "" = none
+    outbox_multiple_send: bool = False  # OUTBOX_MULTIPLE_SEND: COPY of several messages
+    move_expunge_to_trash: bool = False  # IMAP_MOVE_EXPUNGE_TO_TRASH (XMAGICTRASH)
+    #: IMAP_EMPTYTRASH: (folder, days) purged at login and LOGOUT, e.g. (("INBOX.Trash", 7),)
+    empty_trash: tuple[tuple[str, int], ...] = ()
     shared_index: str = ""  # IMAP_SHAREDINDEXFILE: index of #shared. (unset: no virtual shared folders)
-    shared_munge: bool = False  # IMAP_SHAREDMUNGENAMES: "." and "/" in index names as \: and \;
+    shared_munge: bool = False  # IMAP_SHAREDMUNGENAMES: "." and "/" in index names as \\: and \\;
     # The TLS_* variables, for courier.tls (imported only when a session uses TLS).
     tls_values: tuple[tuple[str, str], ...] = ()
     #: The store's settings (IMAP_KEYWORDS, IMAP_USELOCKS, IMAP_TRASHFOLDERNAME, IMAP_UMASK,
@@ -94,6 +110,7 @@ def settings_from(values: Mapping[str, str], config_dir: str = "/etc/courier") -
     if autologout < 1:
         raise ConfigError(f"{where}: IMAP_AUTOLOGOUT={autologout} must be at least 1 (seconds)")
     starttls_raw = values.get("IMAP_STARTTLS", "") or values.get("IMAPDSTARTTLS", "")
+    outbox = values.get("OUTBOX", "").strip()
     try:
         maildir = settings_from_config(values)
     except ValueError as exc:
@@ -118,11 +135,80 @@ def settings_from(values: Mapping[str, str], config_dir: str = "/etc/courier") -
         login_delay=as_seconds(values, "IMAP_LOGIN_DELAY", 5.0, where),
         defdomain=values.get("DEFDOMAIN", "").strip(),
         mailbox_sanity_check=as_bool(values, "IMAP_MAILBOX_SANITY_CHECK", True),
+        outbox=outbox,
+        outbox_folder=_outbox_folder(outbox, where),
+        sendmail=values.get("SENDMAIL", "").strip() or "/usr/sbin/sendmail",
+        headerfrom=_header_name(values.get("HEADERFROM", "X-IMAP-Sender").strip(), where),
+        outbox_multiple_send=_switch(values, "OUTBOX_MULTIPLE_SEND"),
+        move_expunge_to_trash=_switch(values, "IMAP_MOVE_EXPUNGE_TO_TRASH"),
+        empty_trash=parse_empty_trash(values.get("IMAP_EMPTYTRASH", ""), maildir.trash_folder, where),
         shared_index=values.get("IMAP_SHAREDINDEXFILE", "").strip(),
         shared_munge=as_bool(values, "IMAP_SHAREDMUNGENAMES", False),
         tls_values=tuple(sorted((k, v) for k, v in values.items() if k.startswith("TLS_"))),
         maildir=maildir,
     )
+
+
+def _switch(values: Mapping[str, str], name: str) -> bool:
+    """A Courier on/off number (atoi: any non-zero number is on); yes/true also count."""
+    raw = values.get(name, "").strip()
+    if raw.isdigit():
+        return int(raw) != 0
+    return as_bool(values, name, False)
+
+
+def _folder_name(rest: str) -> str | None:
+    """INBOX.<rest>, or None if ``rest`` cannot name a folder (the store checks the rest;
+    courier.maildir.layout is not imported before the greeting)."""
+    parts = rest.split(".")
+    if not rest or any(not p for p in parts) or any(c == "/" or ord(c) < 32 or c == "\x7f" for c in rest):
+        return None
+    return "INBOX." + rest
+
+
+def _outbox_folder(outbox: str, where: str) -> str:
+    """OUTBOX names a folder directory (".Outbox"); its IMAP name is INBOX<value>."""
+    if not outbox:
+        return ""
+    name = _folder_name(outbox[1:]) if outbox.startswith(".") else None
+    if name is None:
+        raise ConfigError(f"{where}: OUTBOX={outbox!r} is not a folder directory such as .Outbox")
+    return name
+
+
+def _header_name(name: str, where: str) -> str:
+    if name and not all(33 <= ord(c) <= 126 and c != ":" for c in name):
+        raise ConfigError(f"{where}: HEADERFROM={name!r} is not a header name such as X-IMAP-Sender")
+    return name
+
+
+def parse_empty_trash(raw: str, trash_folder: str, where: str = "imapd") -> tuple[tuple[str, int], ...]:
+    """IMAP_EMPTYTRASH: "folder:days[,folder:days...]" (folders below INBOX), or only a number
+    of days for the trash folder.  As with Courier, 0 days counts as 1."""
+    raw = raw.strip()
+    if not raw:
+        return ()
+    if ":" not in raw and "," not in raw:
+        entries = [(trash_folder, raw)]
+    else:
+        entries = []
+        for item in raw.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            folder, sep, days = item.rpartition(":")
+            if not sep or not folder.strip():
+                raise ConfigError(f"{where}: IMAP_EMPTYTRASH entry {item!r} is not folder:days, e.g. Trash:7")
+            entries.append((folder.strip(), days))
+    out: list[tuple[str, int]] = []
+    for folder, days in entries:
+        if not days.strip().isdigit():
+            raise ConfigError(f"{where}: IMAP_EMPTYTRASH={raw!r}: {days!r} is not a number of days")
+        name = _folder_name(folder)
+        if name is None:
+            raise ConfigError(f"{where}: IMAP_EMPTYTRASH={raw!r}: {folder!r} is not a folder name")
+        out.append((name, max(1, int(days))))
+    return tuple(out)
 
 
 def store_settings(settings: ImapSettings, quota: str | None) -> MaildirSettings:

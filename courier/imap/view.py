@@ -42,6 +42,7 @@ class View:
         self._gone: set[int] = set()  # expunged on disk, not yet announced
         self._new: list[MessageInfo] = []  # delivered, not yet announced
         self._flags: set[int] = set()  # flags changed elsewhere, not yet announced
+        self.copied: set[int] = set()  # COPYed by this session: expunged, not moved to the trash
         self._sent_exists = len(self.uids)
         self._sent_recent = len(self.recent)
 

@@ -16,7 +16,7 @@ import contextlib
 import errno
 import os
 import time
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Collection, Container, Iterable, Sequence
 
 from courier.storage import (
     Changes,
@@ -24,13 +24,14 @@ from courier.storage import (
     NoSuchFolder,
     OverQuota,
     StorageError,
+    Submit,
     UidValidityChanged,
 )
 
 from . import index, uiddb
 from . import keywords as kwmod
 from . import quota as quotamod
-from .flags import DELETED, RECENT, SYSTEM_FLAGS, canonical_system_flag, info_flags, make_info
+from .flags import DELETED, DRAFT, RECENT, SYSTEM_FLAGS, canonical_system_flag, info_flags, make_info
 from .lock import FolderLock
 from .names import UniqueName, size_from_name, sort_key, split_name
 from .settings import MaildirSettings
@@ -574,31 +575,39 @@ class MaildirFolder:
             quotamod.add(root, m.size, 1)
 
     # ----- expunge ----------------------------------------------------------------------------
-    def expunge(self, uids: Iterable[int] | None = None) -> Sequence[int]:
+    def expunge(
+        self, uids: Iterable[int] | None = None, trash: str | None = None, purge: Collection[int] = ()
+    ) -> Sequence[int]:
         self._check_open()
         if self.readonly:
             raise StorageError("Cannot expunge read-only mailbox.")
         wanted = None if uids is None else set(uids)
+        trash_dir = self._trash_dir(trash)
         removed: list[int] = []
         gone_keys: set[str] = set()
         freed_bytes = freed_msgs = 0
         for m in self._msgs:
             if DELETED not in m.flags or (wanted is not None and m.uid not in wanted):
                 continue
-            kept = False
+            to_trash = trash_dir if m.uid not in purge else None
+            stays = False
             for _attempt in range(5):
                 sub, fn = self._location(m)
                 try:
-                    kept = not self._remove(os.path.join(self.path, sub, fn))
+                    if to_trash is None:
+                        stays = not self._remove(os.path.join(self.path, sub, fn))
+                    elif not self._move_to_trash(sub, fn, m, to_trash):
+                        stays = True  # the trash cannot take it
                     break
                 except FileNotFoundError:
                     if self._relocate(m) is None:
                         break  # already gone
             else:
                 continue
-            if kept:
+            if stays:
                 continue
-            if self._settings.trash_quota:  # otherwise \\Deleted already took it off the quota
+            # Without trash quota \\Deleted already took it off; one moved still counts in the trash.
+            if self._settings.trash_quota and to_trash is None:
                 freed_bytes += m.size
                 freed_msgs += 1
             removed.append(m.uid)
@@ -620,6 +629,33 @@ class MaildirFolder:
     def _remove(self, path: str) -> bool:
         """Remove one expunged message's file; False if it has to stay (a shared folder's)."""
         os.unlink(path)
+        return True
+
+    def _trash_dir(self, trash: str | None) -> str | None:
+        """The trash folder's directory (created when missing, as Courier does); None when
+        expunging deletes (no trash given, or this folder is the trash)."""
+        if trash is None:
+            return None
+        path = self._store.folder_dir(trash)
+        if os.path.abspath(path) == os.path.abspath(self.path):
+            return None
+        if not os.path.isdir(os.path.join(path, "cur")):
+            # if it cannot be made, the renames fail and the messages stay
+            with contextlib.suppress(StorageError, OSError):
+                self._store.create(trash)
+        return path
+
+    def _move_to_trash(self, sub: str, fn: str, m: MessageInfo, trash_dir: str) -> bool:
+        """One rename into the trash's cur/, keeping the file name and the flags but \\Deleted
+        and \\Draft (as Courier).  False if the trash cannot take it: it stays, still \\Deleted."""
+        info = split_name(fn)[1] if sub == "cur" else ""
+        target = m.key + ":" + make_info(info_flags(info) - {DELETED, DRAFT}, info)
+        try:
+            os.rename(os.path.join(self.path, sub, fn), os.path.join(trash_dir, "cur", target))
+        except FileNotFoundError:
+            raise
+        except OSError:
+            return False
         return True
 
     # ----- append / copy ----------------------------------------------------------------------
@@ -650,15 +686,21 @@ class MaildirFolder:
         self._dir_stamp = None
 
     def append(
-        self, chunks: Iterable[bytes], flags: frozenset[str] = frozenset(), internaldate: float | None = None
+        self,
+        chunks: Iterable[bytes],
+        flags: frozenset[str] = frozenset(),
+        internaldate: float | None = None,
+        submit: Submit | None = None,
     ) -> int:
         self._check_open()
         writer = self._writer()
-        base, fn, uid, stored = writer.append(chunks, flags, internaldate)
+        base, fn, uid, stored = writer.append(chunks, flags, internaldate, submit)
         self._adopt([base], [uid], [fn], [stored])
         return uid
 
-    def copy_to(self, uids: Sequence[int], target: str) -> Sequence[tuple[int, int]]:
+    def copy_to(
+        self, uids: Sequence[int], target: str, submit: Submit | None = None
+    ) -> Sequence[tuple[int, int]]:
         self._check_open()
         dest_store, dest_path = self._store.copy_target(target)
         if not os.path.isdir(os.path.join(dest_path, "cur")):
@@ -691,6 +733,9 @@ class MaildirFolder:
             if not tmps:
                 return []
             dest.check_quota(tmps, sys_flags)
+            if submit is not None:
+                for t in tmps:
+                    submit(t.path)
             bases, files, new_uids = dest.link_and_number(tmps, sys_flags, kw_flags)
         finally:
             for t in tmps:
@@ -730,7 +775,11 @@ class FolderWriter:
         return self.store.counts_folder(self.path)
 
     def append(
-        self, chunks: Iterable[bytes], flags: frozenset[str], internaldate: float | None
+        self,
+        chunks: Iterable[bytes],
+        flags: frozenset[str],
+        internaldate: float | None,
+        submit: Submit | None = None,
     ) -> tuple[str, str, int, frozenset[str]]:
         """Write, check quota, link and number one message; returns (base, file name, uid, flags
         stored).  Touches only tmp/, cur/ and the UID database: the folder is not scanned."""
@@ -741,6 +790,8 @@ class FolderWriter:
         tmp = write_tmp(self.path, chunks, host=s.hostname, fsync=s.fsync, mtime=internaldate)
         try:
             self.check_quota([tmp], [sys_flags])
+            if submit is not None:
+                submit(tmp.path)
             bases, files, uids = self.link_and_number([tmp], [sys_flags], [kw_flags])
         finally:
             tmp.discard()
@@ -810,18 +861,19 @@ class FolderWriter:
         return bases, files, uids
 
     def _number_waiting(self, db: uiddb.UidDb) -> None:
-        """Give UIDs to messages in new/ and cur/ that have none yet (names only: no stat, no
-        reading, no moving to cur/ - a session that opens the folder still claims them as recent)."""
+        """Give UIDs to mail waiting in new/ (an MTA's) before ours: names only, no stat, no
+        moving to cur/ (a session that opens the folder still claims it as recent).  cur/ is not
+        listed: a message there without a UID (left by a crash) is numbered by the next scan."""
+        waiting: list[str] = []
+        for fn in os.listdir(os.path.join(self.path, "new")):
+            if not fn.startswith("."):
+                base = fn.partition(":")[0]
+                if base:
+                    waiting.append(base)
+        if not waiting:
+            return
         numbered = {base for _, base in db.entries}
-        waiting: set[str] = set()
-        for sub in ("new", "cur"):
-            for fn in os.listdir(os.path.join(self.path, sub)):
-                if fn.startswith("."):
-                    continue
-                base = split_name(fn)[0] if sub == "cur" else fn.partition(":")[0]
-                if base and base not in numbered:
-                    waiting.add(base)
-        for base in sorted(waiting, key=sort_key):
+        for base in sorted(set(waiting) - numbered, key=sort_key):
             db.entries.append((db.nextuid, base))
             db.nextuid += 1
 

@@ -79,11 +79,22 @@ class UniqueName:
         return name
 
 
-def sort_key(base: str) -> tuple[int, str]:
-    """Order in which unnumbered messages get UIDs: by the delivery time at the front of the name."""
-    digits = 0
-    for ch in base:
-        if not ch.isdigit():
-            break
-        digits += 1
-    return (int(base[:digits]) if 0 < digits < 19 else 0, base)
+def sort_key(base: str) -> tuple[int, int, str]:
+    """Order in which unnumbered messages get UIDs: by the delivery time at the front of the name,
+    seconds then the microseconds of a ``.M<usec>`` part (unpadded: "M9000" comes before "M18370")."""
+    digits = _digits(base, 0)
+    seconds = int(base[:digits]) if 0 < digits < 19 else 0
+    usec = 0
+    if base[digits : digits + 2] == ".M":
+        n = _digits(base, digits + 2)
+        if 0 < n < 10:
+            usec = int(base[digits + 2 : digits + 2 + n])
+    return (seconds, usec, base)
+
+
+def _digits(text: str, start: int) -> int:
+    """How many ASCII digits ``text`` has from ``start`` on."""
+    end = start
+    while end < len(text) and "0" <= text[end] <= "9":
+        end += 1
+    return end - start

@@ -26,6 +26,7 @@ from courier.storage import (
     NoSuchFolder,
     Quota,
     StorageError,
+    Submit,
 )
 
 from . import layout, sharable
@@ -261,12 +262,9 @@ class NamespaceStore:
         k = kind(name)
         if k == "personal":
             return self.personal.status(name)
-        from .sharedfolders import denied
-
         if k == "virtual":
+            # (the STATUS command checks "r"; COPY into a drop box, "i" only, needs the UIDVALIDITY)
             store, inner = self._require_virtual(name)
-            if "r" not in self._rights_on(store, inner):
-                raise denied("STATUS", name, "r")
             return store.status(inner)
         box = self.open(name, readonly=True)
         try:
@@ -287,10 +285,11 @@ class NamespaceStore:
         chunks: Iterable[bytes],
         flags: frozenset[str] = frozenset(),
         internaldate: float | None = None,
+        submit: Submit | None = None,
     ) -> tuple[int, int]:
         k = kind(name)
         if k == "personal":
-            return self.personal.append(name, chunks, flags, internaldate)
+            return self.personal.append(name, chunks, flags, internaldate, submit)
         from .sharedfolders import allowed_flags, denied
 
         if k == "virtual":
@@ -298,10 +297,10 @@ class NamespaceStore:
             rights = self._rights_on(store, inner)
             if "i" not in rights:
                 raise denied("APPEND", name, "i")
-            return store.append(inner, chunks, allowed_flags(flags, rights), internaldate)
+            return store.append(inner, chunks, allowed_flags(flags, rights), internaldate, submit)
         box = self.open(name)
         try:
-            return box.uidvalidity, box.append(chunks, flags, internaldate)
+            return box.uidvalidity, box.append(chunks, flags, internaldate, submit)
         finally:
             box.close()
 

@@ -89,7 +89,9 @@ def sort_key(filename: str) -> tuple[int, bytes]:
         return key
     raw = filename.encode("utf-8", "surrogateescape")  # os.fsencode, without its checks
     m = _LEADING_NUMBER.match(raw)
-    number = max(-_LONG_MAX - 1, min(_LONG_MAX, int(m.group(1)))) if m else 0
+    number = int(m.group(1)) if m else 0
+    if not -_LONG_MAX - 1 <= number <= _LONG_MAX:
+        number = _LONG_MAX if number > 0 else -_LONG_MAX - 1
     # Courier would tell "x" from "x:2," apart and give a message a new UIDL when a
     # program adds the info suffix; the name before ":" is what identifies it.
     key = number, raw.split(b":", 1)[0].translate(_SIGNED_ORDER)
@@ -174,8 +176,13 @@ def merge(
 
     ``measure(name)`` returns ``(crlf_size, utf8)`` for a file not in the list.
     """
-    names = sorted(filenames, key=sort_key)
     old: Sequence[Entry] = previous.entries if previous else ()
+    names = list(filenames)
+    if previous is not None and previous.version == VERSION and len(names) == len(old):
+        same = _same_messages(old, names)
+        if same is not None:  # the usual login: no message came or went (flags may have changed)
+            return Merged(same, frozenset(), previous.nextuid, previous.stamp, False)
+    names.sort(key=sort_key)
     old_keys = [sort_key(e.filename) for e in old]
     nextuid = previous.nextuid if previous else 1
     stamp = previous.stamp if previous else now
@@ -201,6 +208,21 @@ def merge(
     if n < len(old):
         changed = True
     return Merged(tuple(entries), frozenset(new), nextuid, stamp, changed)
+
+
+def _same_messages(old: Sequence[Entry], names: list[str]) -> tuple[Entry, ...] | None:
+    """``old`` with current names if ``names`` are exactly its messages (the name before ``:`` is
+    a message's identity, as in sort_key), else None; no sort keys needed."""
+    current = {name.partition(":")[0]: name for name in names}
+    if len(current) != len(old):
+        return None
+    out = []
+    for e in old:
+        name = current.pop(e.filename.partition(":")[0], None)
+        if name is None:
+            return None  # gone, or listed twice in the file
+        out.append(e if name == e.filename else Entry(name, e.size, e.uid, e.stamp, e.utf8))
+    return tuple(out)
 
 
 def measure_file(path: str) -> tuple[int, bool]:

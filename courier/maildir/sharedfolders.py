@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from courier.frozen import replace
-from courier.storage import Changes, MessageInfo, StorageError
+from courier.storage import Changes, MessageInfo, StorageError, Submit
 
 from . import sharable
 from .flags import DELETED, SEEN, make_info
@@ -57,17 +57,23 @@ class GuardedFolder(MaildirFolder):
             out += super().set_flags([uid], frozenset(), frozenset(), allowed_flags(replace, r) | frozen)
         return out
 
-    def expunge(self, uids: Iterable[int] | None = None) -> Sequence[int]:
+    def expunge(
+        self, uids: Iterable[int] | None = None, trash: str | None = None, purge: Collection[int] = ()
+    ) -> Sequence[int]:
         if "e" not in self.rights:
             raise denied("EXPUNGE", self.name, "e")
-        return super().expunge(uids)
+        return super().expunge(uids, trash, purge)  # a trash is the owner's
 
     def append(
-        self, chunks: Iterable[bytes], flags: frozenset[str] = frozenset(), internaldate: float | None = None
+        self,
+        chunks: Iterable[bytes],
+        flags: frozenset[str] = frozenset(),
+        internaldate: float | None = None,
+        submit: Submit | None = None,
     ) -> int:
         if "i" not in self.rights:
             raise denied("APPEND", self.name, "i")
-        return super().append(chunks, allowed_flags(flags, self.rights), internaldate)
+        return super().append(chunks, allowed_flags(flags, self.rights), internaldate, submit)
 
 
 class ForeignStore(MaildirStore):
@@ -151,6 +157,9 @@ class SharableFolder(MaildirFolder):
     def _remove(self, path: str) -> bool:
         return sharable.unlink_message(path)
 
+    def _trash_dir(self, trash: str | None) -> str | None:
+        return None  # as Courier: a sharable folder's messages are never moved to a trash
+
     def _target(self) -> str:
         target = sharable.target_of(self.path)
         if target is None or not os.access(os.path.join(target, "cur"), os.W_OK):
@@ -158,7 +167,11 @@ class SharableFolder(MaildirFolder):
         return target
 
     def append(
-        self, chunks: Iterable[bytes], flags: frozenset[str] = frozenset(), internaldate: float | None = None
+        self,
+        chunks: Iterable[bytes],
+        flags: frozenset[str] = frozenset(),
+        internaldate: float | None = None,
+        submit: Submit | None = None,
     ) -> int:
         self._check_open()
         target = self._target()
@@ -169,6 +182,8 @@ class SharableFolder(MaildirFolder):
             target, chunks, host=self._settings.hostname, fsync=self._settings.fsync, mtime=internaldate
         )
         try:
+            if submit is not None:
+                submit(tmp.path)
             # the flags given are this user's: they go on the link, not the shared file
             bases, _files, _uids = writer.link_and_number([tmp], [sys_flags], [kw_flags])
         finally:

@@ -15,6 +15,7 @@ from courier.storage import (
     NoSuchFolder,
     Quota,
     StorageError,
+    Submit,
 )
 
 from . import index, layout, uiddb
@@ -145,13 +146,14 @@ class MaildirStore:
         chunks: Iterable[bytes],
         flags: frozenset[str] = frozenset(),
         internaldate: float | None = None,
+        submit: Submit | None = None,
     ) -> tuple[int, int]:
         """Store a message in a folder that is not open: (uidvalidity, uid), without scanning it."""
         path = self.folder_dir(name)
         if not os.path.isdir(os.path.join(path, "cur")):
             raise NoSuchFolder("Mailbox does not exist.", code="TRYCREATE")
         writer = FolderWriter(self, path, self.settings, 0, number_waiting=True)
-        uid = writer.append(chunks, flags, internaldate)[2]
+        uid = writer.append(chunks, flags, internaldate, submit)[2]
         return writer.uidvalidity, uid
 
     def status(self, name: str) -> FolderStatus:

@@ -300,8 +300,10 @@ class Message:
         return bodystructure(self.root, extensible, utf8)
 
     def section(self, path: Sequence[int] = (), kind: str = "", fields: Sequence[str] = ()) -> Section:
-        from courier.mime.sections import section
+        from courier.mime.sections import Section, section
 
+        if not path and not kind:  # BODY[] / RFC822: the whole file, nothing to parse
+            return Section(self.buf, [(0, len(self.buf))])
         return section(self.buf, self.root, path, kind, fields)
 
     def close(self) -> None:

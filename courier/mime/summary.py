@@ -13,7 +13,7 @@ from courier.mime.dates import parse_date
 from courier.mime.decode import decode_header
 from courier.mime.envelope import combined, envelope
 from courier.mime.headers import Fields
-from courier.mime.message import Buffer, Entity, parse, rfc822_size
+from courier.mime.message import Buffer, Entity, count_lf, parse, rfc822_size
 from courier.mime.sort import SortData, base_subject
 from courier.mime.thread import ThreadData
 
@@ -164,12 +164,19 @@ def _raw(fields: Fields, name: str) -> str | None:
     return v.decode("latin-1") if v else None
 
 
+def _size(buf: Buffer, root: Entity) -> int:
+    """RFC822.SIZE; a single-part message's body lines are counted already (in root.size)."""
+    if not root.children and root.end == len(buf) and root.bstart <= root.end:
+        return root.bstart + count_lf(buf, 0, root.bstart) + root.size
+    return rfc822_size(buf)
+
+
 def summarize_entity(buf: Buffer, root: Entity) -> Summary:
     fields = root.fields
     date_raw = combined(fields, "date")
     parsed = parse_date(date_raw.decode("latin-1")) if date_raw else None
     return Summary(
-        size=rfc822_size(buf),
+        size=_size(buf, root),
         envelope=envelope(fields),
         bodystructure=bodystructure(root),
         sent=parsed[3] if parsed else None,

@@ -72,3 +72,50 @@ def test_bad_store_setting_names_file_and_variable(tmp_path: Path, line: str) ->
     (tmp_path / "imapd").write_text(line + "\n")
     with pytest.raises(ConfigError, match=str(tmp_path / "imapd") + ".*" + line.split("=")[0]):
         load(tmp_path)
+
+
+def test_outbox_and_trash_settings(tmp_path: Path) -> None:
+    from courier.imap.capability import capabilities
+
+    plain = load(tmp_path)
+    assert (plain.outbox, plain.empty_trash, plain.move_expunge_to_trash) == ("", (), False)
+    assert "XMAGICTRASH" not in capabilities(plain, False, True, False)
+    (tmp_path / "imapd").write_text(
+        "OUTBOX=.Sent.Out\nIMAP_MOVE_EXPUNGE_TO_TRASH=1\nIMAP_TRASHFOLDERNAME=Bin\n"
+        'IMAP_EMPTYTRASH="Bin:7,Sent.Old:0, Junk : 30"\n'
+    )
+    s = load(tmp_path)
+    assert (s.outbox_folder, s.sendmail, s.headerfrom) == (
+        "INBOX.Sent.Out",
+        "/usr/sbin/sendmail",
+        "X-IMAP-Sender",
+    )
+    assert s.empty_trash == (
+        ("INBOX.Bin", 7),
+        ("INBOX.Sent.Old", 1),
+        ("INBOX.Junk", 30),
+    )  # 0 days is 1, as Courier
+    # Courier's place for them: after the configured list, before ENABLE
+    caps = capabilities(s, False, False, False)
+    assert caps[-4:] == ["XCOURIEROUTBOX=INBOX.Sent.Out", "XMAGICTRASH", "ENABLE", "UTF8=ACCEPT"]
+    # a bare number is the age for the trash folder; the environment wins over the file
+    assert load(tmp_path, environ={"IMAP_EMPTYTRASH": "3"}).empty_trash == (("INBOX.Bin", 3),)
+    assert load(tmp_path, environ={"IMAP_MOVE_EXPUNGE_TO_TRASH": "0"}).move_expunge_to_trash is False
+
+
+@pytest.mark.parametrize(
+    ("line", "word"),
+    [
+        ("OUTBOX=Outbox", "OUTBOX"),
+        ("OUTBOX=./Outbox", "OUTBOX"),
+        ("HEADERFROM='X Sender'", "HEADERFROM"),
+        ("IMAP_EMPTYTRASH=Trash:seven", "IMAP_EMPTYTRASH"),
+        ("IMAP_EMPTYTRASH=Trash", "IMAP_EMPTYTRASH"),
+        ("IMAP_EMPTYTRASH=Trash:7,Sent", "IMAP_EMPTYTRASH"),
+        ("IMAP_EMPTYTRASH=../x:7", "IMAP_EMPTYTRASH"),
+    ],
+)
+def test_bad_outbox_and_trash_settings(tmp_path: Path, line: str, word: str) -> None:
+    (tmp_path / "imapd").write_text(line + "\n")
+    with pytest.raises(ConfigError, match=word):
+        load(tmp_path)

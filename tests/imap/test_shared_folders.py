@@ -115,6 +115,10 @@ def names(m: imaplib.IMAP4, pattern: str) -> dict[str, str]:
     return out
 
 
+def subscribed(m: imaplib.IMAP4) -> str:
+    return " ".join(x.decode() for x in ok(m.lsub('""', "*")) if isinstance(x, bytes))
+
+
 def select_read_only(m: imaplib.IMAP4, name: str) -> None:
     """SELECT (not EXAMINE) that the server answers READ-ONLY (imaplib raises for that)."""
     with pytest.raises(imaplib.IMAP4.readonly):
@@ -287,5 +291,15 @@ def test_sharable_maildir_read_only_and_writable(
         ok(bob.noop())
         ok(bob.select("shared.pub.Board"))
         assert bob.untagged_responses.get("EXISTS") == [b"0"]
+        # opening made bob's private copy; UNSUBSCRIBE removes it, SUBSCRIBE makes it again
+        copy = s.maildir("bob") / "shared-folders" / "pub" / "Board"
+        assert copy.is_dir() and "shared.pub.Board" in subscribed(bob)
+        ok(bob.close())
+        ok(bob.unsubscribe("shared.pub.Board"))
+        assert not copy.exists()
+        assert "shared.pub.Board" not in subscribed(bob)
+        ok(bob.subscribe("shared.pub.Board"))
+        assert (copy / "shared").is_symlink()
+        no(bob.subscribe("shared.nosuch.Board"))
         for m in (alice, bob):
             m.logout()

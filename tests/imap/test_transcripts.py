@@ -9,13 +9,14 @@ its section in docs/differences.md.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from courier.maildir.create import make_maildir
-from tests.imap.transcript import SIMPLE, THIRD, normalise, replay, sessions
+from tests.imap.transcript import HERE, SIMPLE, THIRD, normalise, replay, sessions
 
 CAPABILITY = (
     'IMAP_CAPABILITY="IMAP4rev1 UIDPLUS CHILDREN NAMESPACE THREAD=ORDEREDSUBJECT '
@@ -138,3 +139,157 @@ def test_02_login_failures(lab: Lab, tmp_path: Path) -> None:
             if e != g:
                 problems.append(f"C: {command}\n  Courier: {e}\n  ours:    {g}")
         assert not problems, f"02 session {i + 1}:\n" + "\n".join(problems)
+
+
+# -- transcript 15: Outbox and magic Trash, imapd run directly with the whole script on stdin ----------
+
+# Debian's imapd file sets IMAP_ACL=1 (the recorded CAPABILITY has ACL ACL2=UNION)
+OUTBOX_ENV = {"OUTBOX": ".Outbox", "IMAP_MOVE_EXPUNGE_TO_TRASH": "1", "IMAP_ACL": "1"}
+FAKE_SENDMAIL = '#!/bin/sh\n{{ echo "ARGS: $*"; cat; }} > {out}\n'
+
+
+def _script15() -> tuple[bytes, list[str], list[str]]:
+    """(what the client sent, what imapd answered, what SENDMAIL received) as recorded."""
+    lines = (HERE / "15-outbox-trash-preauth.txt").read_text(encoding="utf-8").split("\n")
+    client = [x[3:] for x in lines if x.startswith("C: ") or x == "C:"]
+    server: list[str] = []
+    for x in lines:
+        if x.rstrip() == "S:" and server:
+            break  # what follows is imapd's log (stderr)
+        if x.startswith("S: "):
+            server.append(x[3:])
+    sent = lines[lines.index("# what SENDMAIL received:") + 1 :]
+    while sent and not sent[-1]:
+        sent.pop()
+    return "\r\n".join(client).encode(), server, sent
+
+
+def _maildir15(path: Path) -> Path:
+    """The recording's maildir: INBOX had held two messages (its next UID was 3)."""
+    from courier.maildir import open_store
+
+    make_maildir(str(path))
+    box = open_store(str(path)).open("INBOX")
+    for _ in range(2):
+        box.append([b"Subject: earlier\n\nx\n"], frozenset({"\\Deleted"}))
+    box.expunge()
+    box.close()
+    return path
+
+
+def test_15_outbox_trash_preauth(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.conftest import PYTHON, child_env
+
+    script, recorded, recorded_sent = _script15()
+    maildir = _maildir15(tmp_path / "Maildir")
+    (tmp_path / "etc").mkdir()
+    sendmail = tmp_path / "fakesendmail"
+    sendmail.write_text(FAKE_SENDMAIL.format(out=tmp_path / "sent"))
+    sendmail.chmod(0o755)
+    env = child_env(AUTHENTICATED="bench@example.com", SENDMAIL=str(sendmail), **OUTBOX_ENV)
+    out = subprocess.run(
+        [PYTHON, "-m", "courier.cli.imapd", "--config-dir", str(tmp_path / "etc"), str(maildir)],
+        input=script,
+        env=env,
+        capture_output=True,
+        timeout=60,
+    ).stdout.decode()
+    got = out.split("\r\n")[:-1]
+    assert normalise(got, ours=True) == normalise(recorded, ours=False)
+    assert (tmp_path / "sent").read_text().split("\n")[:-1] == recorded_sent
+    # the expunged INBOX message went to the trash; the sent one stays in the outbox
+    assert len(os.listdir(maildir / ".Trash" / "cur")) == 1
+    assert len(os.listdir(maildir / ".Outbox" / "cur")) == 1
+
+
+@pytest.mark.slow
+def test_15_same_as_debians_imapd(tmp_path: Path) -> None:
+    """The script of transcript 15 through Debian's real imapd and ours, each on a fresh copy
+    of the same maildir with its own fake SENDMAIL: the same answers, the same mail sent."""
+    import subprocess
+
+    from tests import realcourier
+    from tests.conftest import PYTHON, child_env
+
+    script, _, _ = _script15()
+    runs: dict[str, tuple[list[str], str]] = {}
+    for who in ("courier", "ours"):
+        top = tmp_path / who
+        top.mkdir()
+        maildir = _maildir15(top / "Maildir")
+        sendmail = top / "fakesendmail"
+        sendmail.write_text(FAKE_SENDMAIL.format(out=top / "sent"))
+        sendmail.chmod(0o755)
+        common = {"AUTHENTICATED": "bench@example.com", "SENDMAIL": str(sendmail), **OUTBOX_ENV}
+        if who == "courier":
+            argv = [realcourier.binary("usr/bin/imapd"), str(maildir)]
+            # Debian's imapd file sets these; the start script exports them to imapd
+            env = realcourier.env(
+                {**common, "HEADERFROM": "X-IMAP-Sender", "IMAP_KEYWORDS": "1",
+                 "IMAP_CAPABILITY": "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE QUOTA IDLE",
+                 "HOME": str(top), "GAMIN_DEBUG_SERVER": "/bin/false"}
+            )  # fmt: skip
+        else:
+            (top / "etc").mkdir()
+            argv = [PYTHON, "-m", "courier.cli.imapd", "--config-dir", str(top / "etc"), str(maildir)]
+            env = child_env(**common)
+        out = subprocess.run(argv, input=script, env=env, capture_output=True, timeout=60).stdout.decode()
+        lines = [x for x in out.split("\r\n")[:-1] if "Filesystem notification initialization" not in x]
+        runs[who] = (normalise(lines, ours=True), (top / "sent").read_text())
+    assert runs["ours"][0] == runs["courier"][0]
+    assert runs["ours"][1] == runs["courier"][1]
+
+
+@pytest.mark.slow
+def test_magic_trash_same_as_debians_imapd(tmp_path: Path) -> None:
+    """Expunged into the trash and expunged inside it: the same answers from Debian's imapd and
+    ours (the flags a message keeps in the trash, \\Recent there, STATUS on the way)."""
+    import subprocess
+
+    from tests import realcourier
+    from tests.conftest import PYTHON, child_env
+
+    msg = b"Subject: gone\r\n\r\nbody\r\n"
+    script = b"".join(
+        line + b"\r\n"
+        for line in [
+            b"a1 APPEND INBOX (\\Seen \\Draft \\Flagged \\Deleted) {%d}\r\n" % len(msg) + msg,
+            b"a2 APPEND INBOX {%d}\r\n" % len(msg) + msg,
+            b"a3 SELECT INBOX",
+            b"a4 STORE 2 +FLAGS (\\Answered \\Deleted)",
+            b"a5 EXPUNGE",
+            b"a6 STATUS INBOX.Trash (MESSAGES RECENT UNSEEN)",
+            b"a7 SELECT INBOX.Trash",
+            b"a8 FETCH 1:* (FLAGS)",
+            b"a9 STORE 1 +FLAGS (\\Deleted)",
+            b"b1 EXPUNGE",
+            b"b2 STATUS INBOX.Trash (MESSAGES)",
+            b"b3 LOGOUT",
+        ]
+    )
+    runs: dict[str, list[str]] = {}
+    for who in ("courier", "ours"):
+        top = tmp_path / who
+        top.mkdir()
+        maildir = top / "Maildir"
+        make_maildir(str(maildir))
+        common = {"AUTHENTICATED": "bench@example.com", "IMAP_MOVE_EXPUNGE_TO_TRASH": "1", "IMAP_ACL": "1"}
+        if who == "courier":
+            argv = [realcourier.binary("usr/bin/imapd"), str(maildir)]
+            env = realcourier.env(
+                {**common, "IMAP_KEYWORDS": "1", "HOME": str(top), "GAMIN_DEBUG_SERVER": "/bin/false",
+                 "IMAP_CAPABILITY": "IMAP4rev1 UIDPLUS CHILDREN NAMESPACE QUOTA IDLE"}
+            )  # fmt: skip
+        else:
+            (top / "etc").mkdir()
+            argv = [PYTHON, "-m", "courier.cli.imapd", "--config-dir", str(top / "etc"), str(maildir)]
+            env = child_env(**common)
+        out = subprocess.run(argv, input=script, env=env, capture_output=True, timeout=60).stdout.decode()
+        lines = [x for x in out.split("\r\n")[:-1] if "Filesystem notification initialization" not in x]
+        runs[who] = normalise(lines, ours=True)
+    assert runs["ours"] == runs["courier"]
+    assert '* STATUS "INBOX.Trash" (MESSAGES 2 RECENT 2 UNSEEN 1)' in runs["ours"]
+    assert "* 1 FETCH (FLAGS (\\Flagged \\Seen \\Recent))" in runs["ours"]
+    assert "* 2 FETCH (FLAGS (\\Answered \\Recent))" in runs["ours"]

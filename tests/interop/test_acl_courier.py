@@ -73,6 +73,9 @@ SCRIPT = [
     "SELECT INBOX.Moved",
     "STATUS INBOX.Moved (MESSAGES)",
     "ACL BOGUS INBOX",
+    'LIST (ACL MYRIGHTS) "" "*"',
+    'LIST (MYRIGHTS POSTADDRESS) "" "INBOX.Moved"',
+    'LSUB (myrights) "" "*"',
 ]
 
 

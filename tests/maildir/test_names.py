@@ -42,3 +42,13 @@ def test_unique_name_has_courier_form() -> None:
 def test_sort_key_orders_by_time_then_name() -> None:
     names = ["1700000001.M1P1.h", "999999999.M1P1.h", "1700000000.M2P1.h"]
     assert sorted(names, key=sort_key) == ["999999999.M1P1.h", "1700000000.M2P1.h", "1700000001.M1P1.h"]
+
+
+def test_sort_key_reads_microseconds_as_a_number() -> None:
+    # Two deliveries in one second: M9000 (9 ms) came before M18370 (18 ms), although "M1" < "M9".
+    names = ["1700000000.M18370P5.h", "1700000000.M9000P5.h", "1700000000.12_3.h"]
+    assert sorted(names, key=sort_key) == [
+        "1700000000.12_3.h",
+        "1700000000.M9000P5.h",
+        "1700000000.M18370P5.h",
+    ]

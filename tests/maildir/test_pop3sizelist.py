@@ -99,6 +99,12 @@ def test_merge_unchanged_needs_no_write() -> None:
         prev, ["1700000000.M1P1.lab:2,", *[e.filename for e in prev.entries[1:]]], lambda n: (0, False), 1
     )
     assert not merged.changed
+    assert merged.entries[0].filename == "1700000000.M1P1.lab:2," and merged.entries[0].uid == 1
+    # one message gone and one new, same count: not mistaken for "nothing changed"
+    names = ["1700000009.M9P9.lab", *[e.filename for e in prev.entries[1:]]]
+    merged = sl.merge(prev, names, lambda n: (5, False), 1)
+    assert merged.changed and merged.new == {"1700000009.M9P9.lab"}
+    assert [e.uid for e in merged.entries] == [3, 4, 6]
 
 
 def test_first_use_stamps_with_now() -> None:

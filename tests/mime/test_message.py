@@ -167,3 +167,20 @@ def test_open_file_and_mmap(tmp_path: Path, monkeypatch: object) -> None:
     small.write_bytes(b"Subject: s\n\nx\n")
     with Message.open(str(small)) as m:
         assert isinstance(m.buf, bytes) and m.bodystructure()[6] == 3
+
+
+def test_whole_message_and_size_need_no_parse_and_match_it() -> None:
+    """BODY[] / RFC822 and RFC822.SIZE are taken without building the MIME tree; they equal the
+    parsed answers (and the file with CRLF line ends) on every message of the corpus."""
+    from courier.mime.summary import summarize
+
+    corpus = sorted((Path(__file__).parent / "corpus").glob("*.eml"))
+    raws = [p.read_bytes() for p in corpus] + [b"", b"\n", b"x", b"Subject: a\n\nb\r\nc", b"\n\nbody"]
+    for raw in raws:
+        m = Message(raw)
+        whole = m.section()
+        assert m._root is None  # nothing parsed
+        parsed = section(raw, parse(raw))
+        assert whole.size == parsed.size == rfc822_size(raw) == summarize(raw).size
+        assert whole.read() == parsed.read() == raw.replace(b"\n", b"\r\n")
+        assert whole.read(5, 40) == parsed.read(5, 40)

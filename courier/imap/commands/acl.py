@@ -313,14 +313,25 @@ def acl_(s: Session, tag: str, a: Args, uid: bool) -> Result | None:
         info = folders.get(name)
         if info is None:
             continue
-        line: list[object] = [Atom("LIST"), _attributes(s, info), ".", Mailbox(name)]
-        if rights.may(s, name, "a"):
-            try:
-                entries, _ = rights.entries(s, name)
-            except (acl.AclError, StorageError):
-                entries = None
-            if entries is not None:
-                pairs = [[ident, acl.display(have)] for ident, have in entries]
-                line.append([["ACL", pairs]])
-        s.w.untagged(*line)
+        extras = list_extras(s, name, frozenset({"ACL"}))
+        s.w.untagged(Atom("LIST"), _attributes(s, info), ".", Mailbox(name), *extras)
     return Result(f"ACL {what} completed.")
+
+
+def list_extras(s: Session, name: str, options: frozenset[str]) -> list[object]:
+    """What LIST (ACL MYRIGHTS POSTADDRESS) adds after a folder: ACL only with "a", MYRIGHTS
+    only with a right that lets the user see rights (Courier's ACL2 extension)."""
+    mine = rights.myrights(s, name)
+    parts: list[object] = []
+    if "ACL" in options and "a" in mine:
+        try:
+            entries, _ = rights.entries(s, name)
+        except (acl.AclError, StorageError):
+            entries = None
+        if entries is not None:
+            parts.append(["ACL", [[ident, acl.display(have)] for ident, have in entries]])
+    if "MYRIGHTS" in options and any(c in mine for c in rights.SEE_RIGHTS):
+        parts.append(["MYRIGHTS", acl.display(mine)])
+    if "POSTADDRESS" in options:
+        parts.append([Atom("POSTADDRESS"), None])
+    return [parts] if parts else []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from courier.imap import rights
+from courier.imap import outbox, rights
 from courier.imap.args import Args, Bad, No, date_time, mailbox_name
 from courier.imap.commands.selected import parse_flags
 from courier.imap.parser import Atom as InAtom
@@ -89,13 +89,14 @@ def append(s: Session, tag: str, a: Args, uid: bool) -> Result:
         store = s.require_store()
         # only the flags the rights allow ("s" \Seen, "t" \Deleted, "w" the rest), as Courier
         flags = rights.allowed_flags(rights.myrights(s, name), flags)
+        submit = outbox.submitter(s.settings, s.user) if outbox.is_outbox(s.settings, name) else None
         view = s.view
         if view is not None and view.mailbox.name == name and not view.readonly:
-            new_uid = view.mailbox.append(chunks, flags, when)
+            new_uid = view.mailbox.append(chunks, flags, when, submit)
             validity = view.mailbox.uidvalidity
             view.appended_here()
         else:
-            validity, new_uid = store.append(name, chunks, flags, when)
+            validity, new_uid = store.append(name, chunks, flags, when, submit)
     finally:
         if spool is not None:
             spool.discard()

@@ -220,18 +220,28 @@ def _all_folders(s: Session, virtual: bool = False) -> dict[str, FolderInfo]:
     return found
 
 
-def _list_args(a: Args) -> tuple[str, str]:
+def _list_args(a: Args) -> tuple[str, str, frozenset[str]]:
+    options: frozenset[str] = frozenset()
     if isinstance(a.peek(), list):
-        a.next()  # LIST-EXTENDED selection options: ignored, as Courier does
+        # Courier's ACL, MYRIGHTS and POSTADDRESS; anything else (LIST-EXTENDED) is ignored
+        options = frozenset(str(o).upper() for o in a.list() if isinstance(o, InAtom | str))
     reference = a.pattern()
     pattern = a.pattern()
     a.end()
-    return reference, pattern
+    return reference, pattern, options
+
+
+def _extras(s: Session, name: str, options: frozenset[str]) -> list[object]:
+    if not options & {"ACL", "MYRIGHTS", "POSTADDRESS"}:
+        return []
+    from courier.imap.commands.acl import list_extras
+
+    return list_extras(s, name, options)
 
 
 @command("LIST", AUTH)
 def list_(s: Session, tag: str, a: Args, uid: bool) -> Result:
-    reference, pattern = _list_args(a)
+    reference, pattern, options = _list_args(a)
     if pattern == "":
         s.w.untagged(Atom("LIST"), [Atom("\\Noselect")], ".", "")
         return Result("LIST completed")
@@ -240,13 +250,13 @@ def list_(s: Session, tag: str, a: Args, uid: bool) -> Result:
     virtual = fold_inbox(reference + pattern).startswith("#shared.")
     for name, info in _all_folders(s, virtual).items():
         if rx.fullmatch(name):
-            s.w.untagged(Atom("LIST"), _attributes(s, info), ".", Mailbox(name))
+            s.w.untagged(Atom("LIST"), _attributes(s, info), ".", Mailbox(name), *_extras(s, name, options))
     return Result("LIST completed")
 
 
 @command("LSUB", AUTH)
 def lsub(s: Session, tag: str, a: Args, uid: bool) -> Result:
-    reference, pattern = _list_args(a)
+    reference, pattern, options = _list_args(a)
     rx = pattern_regex(reference, pattern)
     folders = _all_folders(s)
     subscribed = list(dict.fromkeys(fold_inbox(n) for n in s.require_store().subscriptions()))
@@ -261,14 +271,15 @@ def lsub(s: Session, tag: str, a: Args, uid: bool) -> Result:
             children = any(other.startswith(name + ".") for other in subscribed)
             attrs = [] if info is None or info.selectable else [Atom("\\Noselect")]
             attrs.append(Atom("\\HasChildren" if children else "\\HasNoChildren"))
-            s.w.untagged(Atom("LSUB"), attrs, ".", Mailbox(name))
+            s.w.untagged(Atom("LSUB"), attrs, ".", Mailbox(name), *_extras(s, name, options))
             shown.add(name)
     for name in subscribed:
         parts = name.split(".")
         for k in range(1, len(parts)):
             parent = ".".join(parts[:k])
             if parent not in shown and parent not in subscribed and rx.fullmatch(parent):
-                s.w.untagged(Atom("LSUB"), [Atom("\\Noselect"), Atom("\\HasChildren")], ".", Mailbox(parent))
+                attrs = [Atom("\\Noselect"), Atom("\\HasChildren")]
+                s.w.untagged(Atom("LSUB"), attrs, ".", Mailbox(parent), *_extras(s, parent, options))
                 shown.add(parent)
     return Result("LSUB completed")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from courier.imap import rights
+from courier.imap import outbox, rights
 from courier.imap.args import Args, Bad, No, SeqSet
 from courier.imap.commands.folders import NO_SUCH
 from courier.imap.parser import Atom as InAtom
@@ -63,7 +63,7 @@ def close(s: Session, tag: str, a: Args, uid: bool) -> Result:
     view = s.view
     assert view is not None
     if not view.readonly and rights.selected(s, "e"):
-        view.mailbox.expunge()  # silently: CLOSE sends no EXPUNGE responses
+        _expunge(s, view)  # silently: CLOSE sends no EXPUNGE responses
     s.deselect()
     return Result("mailbox closed.")
 
@@ -83,10 +83,35 @@ def expunge(s: Session, tag: str, a: Args, uid: bool) -> Result:
     a.end()
     if view.readonly:
         raise No("Cannot expunge read-only mailbox.")
-    gone = view.mailbox.expunge(uids)
+    gone = _expunge(s, view, uids)
     for resp in view.expunged_here(gone):
         s.w.untagged(*resp)
     return Result("EXPUNGE completed")
+
+
+def _expunge(s: Session, view: View, uids: list[int] | None = None) -> Sequence[int]:
+    """With IMAP_MOVE_EXPUNGE_TO_TRASH the messages go to the trash, except in the trash itself
+    and those this session copied somewhere (a client's move), as Courier does."""
+    if not s.settings.move_expunge_to_trash:
+        return view.mailbox.expunge(uids)
+    trash = "INBOX." + s.settings.maildir.trash_folder
+    gone = view.mailbox.expunge(uids, trash=trash, purge=view.copied)
+    wanted = None if uids is None else set(uids)
+    stuck = [
+        m.uid
+        for m in view.mailbox.messages()
+        if "\\Deleted" in m.flags and (wanted is None or m.uid in wanted)
+    ]
+    if stuck and not view.mailbox.name.startswith("shared."):  # the trash could not take them
+        from courier import log
+
+        log.error(
+            f"{len(stuck)} message(s) of {view.mailbox.name} could not be moved to {trash}, user={s.user}"
+        )
+        s.w.status(
+            "*", "NO", f"{len(stuck)} message(s) could not be moved to {trash} and stay here.", Code("ALERT")
+        )
+    return gone
 
 
 def parse_flags(items: list[object], allow_recent: bool = False) -> frozenset[str]:
@@ -235,11 +260,17 @@ def copy(s: Session, tag: str, a: Args, uid: bool) -> Result:
     uids = [u for _, u in view.resolve(ranges, uid) if not view.is_expunged(u)]
     if not uids:
         return Result("COPY completed.")
+    submit = None
+    if outbox.is_outbox(s.settings, target):
+        if len(uids) > 1 and not s.settings.outbox_multiple_send:
+            raise No(outbox.ONE_AT_A_TIME, "ALERT")
+        submit = outbox.submitter(s.settings, s.user)
     try:
-        pairs = view.mailbox.copy_to(uids, target)
+        pairs = view.mailbox.copy_to(uids, target, submit)
     except NoSuchFolder:
         raise No("Mailbox does not exist.", "TRYCREATE") from None
     _drop_unpermitted(s, view, may, target, pairs)
+    view.copied.update(uids)
     if target == view.mailbox.name:
         view.appended_here()
     code = None
