@@ -238,7 +238,7 @@ def _cmdline(pid: int) -> str:
 
 class Ours(Server):
     name = "ours"
-    label = "ours (courier-tcpd)"
+    label = "ours (courier-tcpd --preload)"
 
     def __init__(self, base: Path, owner: tuple[int, int]) -> None:
         super().__init__(base, owner)
