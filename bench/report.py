@@ -140,7 +140,7 @@ def markdown(data: dict[str, Any]) -> str:
         "Median (p90) of the repetitions, the servers taking turns; ratios are ours / theirs on medians "
         "(for ms and MB lower is better, for /s higher is better); the result checks the target on "
         'this run\'s figures. A "first" row opens a folder no server has opened before; the '
-        '"repeated" and "again" rows and the session rows follow one untimed run on each server.',
+        '"repeated" and "again" rows and the session and POP3 rows follow one untimed run on each server.',
         "",
         "| measurement | "
         + " | ".join(data["servers"][n] for n in names)
