@@ -269,6 +269,20 @@ class MaildirFolder:
         ):
             self._load_index(idx, stamp)
             return
+        if (
+            idx is not None
+            and idx.uiddb_key == uiddb.stat_key(self.path)
+            and _listing_matches(listing := self._list(), idx.entries, new_ok=self.readonly)
+        ):
+            # Changed too recently to trust the mtimes (or changed and back), but the listing is
+            # exactly what the index describes and no UID was given since: no need to renumber.
+            self._load_index(idx, stamp)
+            if not _settled(stamp):
+                self._dir_stamp = None
+            elif idx.stamp != stamp:
+                idx.stamp = stamp
+                index.save(self.path, idx)
+            return
         cached = {e[1]: (e[4], e[5]) for e in idx.entries} if idx is not None else {}
         del idx
         if self.readonly:
@@ -876,6 +890,18 @@ class FolderWriter:
         for base in sorted(set(waiting) - numbered, key=sort_key):
             db.entries.append((db.nextuid, base))
             db.nextuid += 1
+
+
+def _listing_matches(listing: Listing, entries: Sequence[index.Entry], *, new_ok: bool) -> bool:
+    """True when ``listing`` holds exactly the files the index entries name (new/ only if allowed)."""
+    if len(listing) != len(entries):
+        return False
+    get = listing.get
+    for _uid, base, sub, suffix, _size, _mtime in entries:
+        hit = get(base)
+        if hit is None or hit[0] != sub or hit[1] != base + suffix or (sub == "new" and not new_ok):
+            return False
+    return True
 
 
 def _settled(stamp: tuple[int, int]) -> bool:

@@ -83,3 +83,25 @@ def test_damaged_index_is_ignored(store: MaildirStore, maildir: Path) -> None:
     store.open("INBOX")
     (maildir / index.INDEX).write_bytes(b"\x00garbage")
     assert [m.uid for m in store.open("INBOX").messages()] == [1]
+
+
+def test_recent_change_checks_listing_instead_of_renumbering(
+    store: MaildirStore, maildir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(3):
+        deliver(str(maildir), f"Subject: {i}\n\nx\n".encode())
+    store.open("INBOX")
+    _age(maildir, 10)
+    before = [(m.uid, m.key, m.flags) for m in store.open("INBOX").messages()]
+    os.utime(maildir / "cur")  # touched just now: the mtimes cannot be trusted yet
+
+    def _no_assign(self: MaildirFolder, *a: object, **k: object) -> dict[str, int]:
+        raise AssertionError("renumbered a folder whose listing equals the index")
+
+    with monkeypatch.context() as m:
+        m.setattr(MaildirFolder, "_assign", _no_assign)
+        assert [(x.uid, x.key, x.flags) for x in store.open("INBOX").messages()] == before
+    # Within the same window, a flag set by another program (a rename) is still seen.
+    name = sorted(os.listdir(maildir / "cur"))[1]
+    os.rename(maildir / "cur" / name, maildir / "cur" / (name[: -len(":2,")] + ":2,F"))
+    assert store.open("INBOX").messages()[1].flags == {"\\Flagged"}
