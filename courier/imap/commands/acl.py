@@ -8,7 +8,7 @@ identifiers.  Rights are shown with RFC 2086's "d" standing for "e" "t" "x".
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -204,58 +204,68 @@ def _rights_info(s: Session, name: str, ident: str) -> None:
     )  # fmt: skip
 
 
+def _write_each(
+    s: Session,
+    names: list[str],
+    done: list[str],
+    command: str,
+    entries: Callable[[str, str], acl.Entries],
+    *,
+    rights_info: bool = True,
+    done_early: bool = False,
+) -> None:
+    """Write ``entries(maildir, folder)`` as the ACL of each folder the session may administer;
+    ACLFAILED (or RIGHTS-INFO) for the others.  ``done_early``: Courier's ACL STORE lists a
+    folder even when its write fails."""
+    for name in names:
+        src = rights.source(s, name)
+        maildir = src.maildir
+        if maildir is None:
+            _failed(s, name, "ACLs may not be modified for special mailbox")
+            continue
+        if not rights.may(s, name, "a"):
+            _failed(s, name, "NO " + str(rights.denied(command, name, "a")))
+            continue
+        if done_early:
+            done.append(name)
+        try:
+            with _locked(s, maildir):
+                acl.write_acl(maildir, src.folder, entries(maildir, src.folder), src.owner)
+        except acl.AclError as exc:
+            if exc.failed is not None and rights_info:
+                _rights_info(s, name, exc.failed)
+            else:
+                _failed(s, name, "Invalid argument")
+            continue
+        except OSError as exc:
+            _failed(s, name, exc.strerror or "Input/output error")
+            continue
+        if not done_early:
+            done.append(name)
+
+
 def _acl_store(s: Session, a: Args, names: list[str], done: list[str]) -> None:
     ident = a.astring()
     change = a.astring()
     a.end()
-    for name in names:
-        src = rights.source(s, name)
-        if src.maildir is None:
-            _failed(s, name, "ACLs may not be modified for special mailbox")
-            continue
-        if not rights.may(s, name, "a"):
-            _failed(s, name, "NO " + str(rights.denied("ACL STORE", name, "a")))
-            continue
-        done.append(name)
-        try:
-            with _locked(s, src.maildir):
-                entries = acl.read_acl(src.maildir, src.folder, disabled=rights.disabled(s))
-                acl.write_acl(src.maildir, src.folder, acl.modified(entries, ident, change), src.owner)
-        except acl.AclError as exc:
-            if exc.failed is not None and change[:1] in ("+", "-"):
-                _rights_info(s, name, exc.failed)
-            else:
-                _failed(s, name, "Invalid argument")
-        except OSError as exc:
-            _failed(s, name, exc.strerror or "Input/output error")
+
+    def updated(maildir: str, folder: str) -> acl.Entries:
+        entries = acl.read_acl(maildir, folder, disabled=rights.disabled(s))
+        return acl.modified(entries, ident, change)
+
+    _write_each(s, names, done, "ACL STORE", updated, rights_info=change[:1] in ("+", "-"), done_early=True)
 
 
 def _acl_delete(s: Session, a: Args, names: list[str], done: list[str]) -> None:
     ident = a.astring()
     a.end()
-    for name in names:
-        src = rights.source(s, name)
-        if src.maildir is None:
-            _failed(s, name, "ACLs may not be modified for special mailbox")
-            continue
-        if not rights.may(s, name, "a"):
-            _failed(s, name, "NO " + str(rights.denied("ACL DELETE", name, "a")))
-            continue
-        try:
-            with _locked(s, src.maildir):
-                entries = acl.read_acl(src.maildir, src.folder, disabled=rights.disabled(s))
-                acl.remove(entries, ident)
-                acl.write_acl(src.maildir, src.folder, entries, src.owner)
-        except acl.AclError as exc:
-            if exc.failed is not None:
-                _rights_info(s, name, exc.failed)
-            else:
-                _failed(s, name, "Invalid argument")
-            continue
-        except OSError as exc:
-            _failed(s, name, exc.strerror or "Input/output error")
-            continue
-        done.append(name)
+
+    def updated(maildir: str, folder: str) -> acl.Entries:
+        entries = acl.read_acl(maildir, folder, disabled=rights.disabled(s))
+        acl.remove(entries, ident)
+        return entries
+
+    _write_each(s, names, done, "ACL DELETE", updated)
 
 
 def _acl_set(s: Session, a: Args, names: list[str], done: list[str]) -> None:
@@ -267,27 +277,7 @@ def _acl_set(s: Session, a: Args, names: list[str], done: list[str]) -> None:
             acl.put(new, ident, acl.expand_d(have))
         except acl.AclError:
             raise No(f"ACL SET <{ident}, {have}> failed.") from None
-    for name in names:
-        src = rights.source(s, name)
-        if src.maildir is None:
-            _failed(s, name, "ACLs may not be modified for special mailbox")
-            continue
-        if not rights.may(s, name, "a"):
-            _failed(s, name, "NO " + str(rights.denied("ACL SET", name, "a")))
-            continue
-        try:
-            with _locked(s, src.maildir):
-                acl.write_acl(src.maildir, src.folder, new, src.owner)
-        except acl.AclError as exc:
-            if exc.failed is not None:
-                _rights_info(s, name, exc.failed)
-            else:
-                _failed(s, name, "Invalid argument")
-            continue
-        except OSError as exc:
-            _failed(s, name, exc.strerror or "Input/output error")
-            continue
-        done.append(name)
+    _write_each(s, names, done, "ACL SET", lambda maildir, folder: new)
 
 
 @command("ACL", AUTH)
