@@ -12,6 +12,7 @@ import pytest
 from courier.cli.maildiracl import main
 from courier.maildir.create import make_maildir
 from tests import realcourier
+from tests.aclfiles import acl_files
 from tests.conftest import PYTHON, REPO, child_env
 
 #: commands in order, each run on both maildirs (argv after the maildir's position)
@@ -48,16 +49,6 @@ SCRIPT: list[list[str]] = [
 ]
 
 
-def _acl_files(md: Path) -> dict[str, bytes]:
-    out = {}
-    for dirpath, _, files in os.walk(md):
-        for f in files:
-            p = Path(dirpath) / f
-            if f == "courierimapacl" or p.parent.name == "courierimaphieracl":
-                out[str(p.relative_to(md))] = p.read_bytes()
-    return out
-
-
 def _twin(tmp_path: Path, name: str) -> Path:
     (tmp_path / name).mkdir()
     md = tmp_path / name / "Maildir"
@@ -81,8 +72,8 @@ def test_same_as_courier_maildiracl(tmp_path: Path) -> None:
             err = r.stderr.decode().replace(str(md), "<MD>").replace(tool, "maildiracl")
             runs.append((r.returncode, r.stdout.decode().replace(str(md), "<MD>"), err))
         assert runs[0] == runs[1], f"maildiracl {' '.join(step)}"
-        assert _acl_files(theirs) == _acl_files(ours), f"files after maildiracl {' '.join(step)}"
-    assert _acl_files(ours)["courierimaphieracl/Foo.Bar.Baz"]  # placeholders kept their own copy
+        assert acl_files(theirs) == acl_files(ours), f"files after maildiracl {' '.join(step)}"
+    assert acl_files(ours)["courierimaphieracl/Foo.Bar.Baz"]  # placeholders kept their own copy
 
 
 def test_help_bin_script_and_man_page() -> None:

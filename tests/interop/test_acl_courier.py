@@ -14,6 +14,7 @@ import pytest
 from courier.maildir.create import make_maildir
 from courier.maildir.deliver import deliver
 from tests import realcourier
+from tests.aclfiles import acl_files
 from tests.conftest import PYTHON, child_env
 
 pytestmark = pytest.mark.slow
@@ -136,16 +137,6 @@ def _by_tag(out: str, n: int) -> list[list[str]]:
     return per
 
 
-def _acl_files(md: Path) -> dict[str, bytes]:
-    out = {}
-    for dirpath, _, files in os.walk(md):
-        for f in files:
-            p = Path(dirpath) / f
-            if f == "courierimapacl" or p.parent.name == "courierimaphieracl":
-                out[str(p.relative_to(md))] = p.read_bytes()
-    return out
-
-
 def _maildir(tmp_path: Path, name: str) -> Path:
     (tmp_path / name).mkdir()
     md = tmp_path / name / "Maildir"
@@ -161,8 +152,8 @@ def test_same_answers_and_files_as_courier(tmp_path: Path) -> None:
     pairs = zip(SCRIPT, want, got, strict=True)
     diffs = [f"C: {cmd}\n  Courier: {w}\n  ours:    {g}" for cmd, w, g in pairs if w != g]
     assert not diffs, "\n".join(diffs)
-    assert _acl_files(theirs) == _acl_files(ours)
-    assert _acl_files(ours)  # the script leaves files behind: the comparison is not empty
+    assert acl_files(theirs) == acl_files(ours)
+    assert acl_files(ours)  # the script leaves files behind: the comparison is not empty
 
 
 def test_acls_set_by_one_are_enforced_by_the_other(tmp_path: Path) -> None:
